@@ -1,0 +1,354 @@
+#include <cmath>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api/api.h"
+#include "api/query.h"
+#include "audio/wav.h"
+#include "core/error.h"
+#include "obs/log.h"
+#include "text/utf8.h"
+
+namespace lector::api {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Text from the request may be any bytes; JSON output must stay valid UTF-8.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+Response json_response(const json& j, int status = 200) {
+  Response r;
+  r.status = status;
+  r.body = dump(j);
+  return r;
+}
+
+// User-supplied values quoted in error messages are cut short.
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMax = 64;
+  std::string out = "'";
+  out.append(s.substr(0, kMax));
+  if (s.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+int status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kBadParameter: return 400;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kBadMethod: return 405;
+    case ErrorCode::kTooLarge: return 413;
+    case ErrorCode::kOverloaded: return 503;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kEngineFailed: return 500;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+std::string required(const Target& t, const char* name) {
+  auto v = t.get(name);
+  if (!v) throw bad_parameter(name, "missing");
+  if (v->empty()) throw bad_parameter(name, "empty");
+  return *v;
+}
+
+double number_param(const Target& t, const char* name, double lo, double hi, double fallback) {
+  auto v = t.get(name);
+  if (!v) return fallback;
+  double d = 0;
+  const char* end = v->data() + v->size();
+  auto [ptr, ec] = std::from_chars(v->data(), end, d);
+  if (v->empty() || ec != std::errc() || ptr != end || !std::isfinite(d))
+    throw bad_parameter(name, "not a number: " + quote(*v));
+  if (d < lo || d > hi) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%g is out of range [%g, %g]", d, lo, hi);
+    throw bad_parameter(name, buf);
+  }
+  return d;
+}
+
+// Streams a WAV header followed by the request's PCM, and logs the request when it ends.
+class WavSource final : public BodySource {
+ public:
+  WavSource(std::shared_ptr<sched::AudioStream> stream, std::string log_prefix)
+      : stream_(std::move(stream)), log_prefix_(std::move(log_prefix)) {}
+
+  State next(std::string& out) override {
+    const std::size_t before = out.size();
+    if (!header_sent_) out += audio::wav_header(stream_->sample_rate());
+    const auto state = stream_->take(out);
+    if (state != sched::AudioStream::State::kData) {
+      out.resize(before);  // no header until there is audio: a failure can still be a 500
+      return static_cast<State>(state);
+    }
+    if (!header_sent_) {
+      header_sent_ = true;
+      first_audio_ = Clock::now();
+    }
+    audio_bytes_ += out.size() - before;
+    return State::kData;
+  }
+  void set_waker(std::function<void()> waker) override { stream_->set_waker(std::move(waker)); }
+  void cancel() override { stream_->cancel(); }
+  std::string error() const override { return stream_->error(); }
+
+  void finished(bool complete, std::size_t bytes_sent) override {
+    const auto ms = [&](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(t - stream_->created()).count();
+    };
+    const double audio_s =
+        static_cast<double>(audio_bytes_ > 44 ? audio_bytes_ - 44 : 0) / 2.0 / stream_->sample_rate();
+    obs::log_info("{} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms total={:.1f}ms{}",
+                  log_prefix_, complete ? 200 : 499, bytes_sent, audio_s,
+                  header_sent_ ? ms(first_audio_) : -1.0, ms(Clock::now()),
+                  complete ? "" : " (incomplete)");
+  }
+
+ private:
+  std::shared_ptr<sched::AudioStream> stream_;
+  std::string log_prefix_;
+  bool header_sent_ = false;
+  Clock::time_point first_audio_{};
+  std::size_t audio_bytes_ = 0;
+};
+
+json stats_json(const sched::SchedulerStats& s) {
+  json workers = json::array();
+  for (const auto& w : s.workers)
+    workers.push_back({{"engine", w.engine}, {"pid", w.pid}, {"state", w.state},
+                       {"segments_done", w.segments_done}});
+  return {{"workers", workers},
+          {"requests_active", s.requests_active},
+          {"segments_queued", s.segments_queued},
+          {"requests_total", s.requests_total},
+          {"requests_completed", s.requests_completed},
+          {"requests_rejected", s.requests_rejected},
+          {"requests_cancelled", s.requests_cancelled},
+          {"requests_failed", s.requests_failed},
+          {"segments_done", s.segments_done},
+          {"segments_retried", s.segments_retried},
+          {"worker_restarts", s.worker_restarts}};
+}
+
+std::atomic<std::uint64_t> g_request_counter{0};
+
+}  // namespace
+
+Api::Api(sched::Scheduler& scheduler, ApiConfig config)
+    : scheduler_(scheduler), config_(std::move(config)), default_engine_(config_.default_engine) {
+  for (const auto& e : scheduler_.engines()) {
+    if (e.voices.empty()) continue;
+    // The configured default voice for the default engine; "en-us" or the first voice elsewhere.
+    std::string v = e.name == default_engine_ ? config_.default_voice : "en-us";
+    if (e.find_voice(v) == nullptr) v = e.voices.front().name;
+    default_voice_[e.name] = v;
+  }
+}
+
+Response Api::error_response(int status, const std::string& message) {
+  return json_response({{"error", message}}, status);
+}
+
+Response Api::handle(const HttpRequest& request) noexcept {
+  try {
+    return route(request);
+  } catch (const Error& e) {
+    Response r = error_response(status_for(e.code()), e.what());
+    if (e.code() == ErrorCode::kOverloaded || e.code() == ErrorCode::kUnavailable)
+      r.headers.emplace_back("Retry-After", std::to_string(config_.retry_after_seconds));
+    return r;
+  } catch (const std::exception& e) {
+    obs::log_error("internal error on {}: {}", request.target.substr(0, 200), e.what());
+    return error_response(500, "internal error");
+  }
+}
+
+Response Api::route(const HttpRequest& request) {
+  const Target t = parse_target(request.target);
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  auto require_get = [&] {
+    if (!get) throw Error(ErrorCode::kBadMethod, "method " + request.method + " is not allowed on " + t.path);
+  };
+
+  if (t.path == "/") {
+    require_get();
+    Response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(page_html());
+    return r;
+  }
+
+  if (t.path == "/engines") {
+    require_get();
+    json names = json::array();
+    for (const auto& e : scheduler_.engines()) names.push_back(e.name);
+    return json_response(names);
+  }
+
+  if (t.path == "/voices") {
+    require_get();
+    std::string engine;
+    if (auto e = t.get("engine")) {
+      engine = *e;
+    } else {
+      std::lock_guard lock(mu_);
+      engine = default_engine_;
+    }
+    auto info = scheduler_.engine(engine);
+    if (!info) throw bad_parameter("engine", "unknown engine " + quote(engine));
+    json names = json::array();
+    for (const auto& v : info->voices) names.push_back(v.name);
+    return json_response(names);
+  }
+
+  if (t.path == "/set_engine") {
+    require_get();
+    const std::string engine = required(t, "engine_name");
+    if (!scheduler_.engine(engine)) throw bad_parameter("engine_name", "unknown engine " + quote(engine));
+    std::lock_guard lock(mu_);
+    default_engine_ = engine;
+    return json_response({{"message", "Switched to " + engine + " engine"}});
+  }
+
+  if (t.path == "/setvoice") {
+    require_get();
+    const std::string voice = required(t, "voice_name");
+    std::lock_guard lock(mu_);
+    auto info = scheduler_.engine(default_engine_);
+    if (!info || info->find_voice(voice) == nullptr)
+      throw bad_parameter("voice_name", "unknown voice " + quote(voice) + " for engine '" + default_engine_ + "'");
+    default_voice_[default_engine_] = voice;
+    return json_response({{"message", "Voice set to " + voice}});
+  }
+
+  if (t.path == "/health") {
+    require_get();
+    std::string engine;
+    {
+      std::lock_guard lock(mu_);
+      engine = default_engine_;
+    }
+    if (!scheduler_.ready(engine))
+      return json_response({{"status", "unavailable"}, {"error", "engine '" + engine + "' has no live worker"}}, 503);
+    return json_response({{"status", "ok"}});
+  }
+
+  if (t.path == "/status") {
+    require_get();
+    return json_response(stats_json(scheduler_.stats()));
+  }
+
+  if (t.path == "/tts") {
+    require_get();
+    std::string raw = [&] {
+      auto v = t.get("text");
+      if (!v) throw bad_parameter("text", "missing");
+      return *v;
+    }();
+    if (!text::is_valid_utf8(raw)) throw bad_parameter("text", "not valid UTF-8");
+    const std::size_t chars = text::count_code_points(raw);
+    if (chars > config_.max_text_chars)
+      throw bad_parameter("text", "too long: " + std::to_string(chars) + " characters, the limit is " +
+                                      std::to_string(config_.max_text_chars));
+    std::string clean = text::normalize(raw);
+    if (clean.empty()) throw bad_parameter("text", "empty");
+
+    sched::SynthesisRequest req;
+    {
+      std::lock_guard lock(mu_);
+      req.engine = t.get("engine").value_or(default_engine_);
+    }
+    auto info = scheduler_.engine(req.engine);
+    if (!info) throw bad_parameter("engine", "unknown engine " + quote(req.engine));
+    if (auto v = t.get("voice")) {
+      req.voice = *v;
+    } else {
+      std::lock_guard lock(mu_);
+      req.voice = default_voice_[req.engine];
+    }
+    const VoiceInfo* voice = info->find_voice(req.voice);
+    if (voice == nullptr)
+      throw bad_parameter("voice", "unknown voice " + quote(req.voice) + " for engine '" + req.engine + "'");
+    req.params.speed = number_param(t, "speed", 0.25, 4.0, 1.0);
+    req.params.pitch = number_param(t, "pitch", 0.5, 2.0, 1.0);
+    req.params.volume = number_param(t, "volume", 0.0, 2.0, 1.0);
+    req.segments = text::split_segments(clean, voice->language, config_.segmenter);
+    if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
+
+    const std::uint64_t n = ++g_request_counter;
+    std::string prefix = "req=" + std::to_string(n) + " peer=" + request.peer + " route=/tts engine=" +
+                         req.engine + " voice=" + req.voice + " chars=" + std::to_string(chars) +
+                         " segments=" + std::to_string(req.segments.size());
+    auto stream = scheduler_.submit(std::move(req));
+    Response r;
+    r.content_type = "audio/wav";
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.stream = std::make_shared<WavSource>(std::move(stream), std::move(prefix));
+    return r;
+  }
+
+  throw Error(ErrorCode::kNotFound, "no route " + quote(t.path));
+}
+
+// --- query ----------------------------------------------------------------------------------
+
+std::optional<std::string> Target::get(std::string_view name) const {
+  for (const auto& [k, v] : params)
+    if (k == name) return v;
+  return std::nullopt;
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      const int hi = i + 2 < s.size() + 0 ? hex(s[i + 1]) : -1;
+      const int lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
+      if (hi < 0 || lo < 0)
+        throw Error(ErrorCode::kBadParameter, "malformed percent-escape in the query string");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Target parse_target(std::string_view target) {
+  Target t;
+  const std::size_t q = target.find('?');
+  t.path = percent_decode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return t;
+  std::string_view rest = target.substr(q + 1);
+  const std::size_t hash = rest.find('#');
+  if (hash != std::string_view::npos) rest = rest.substr(0, hash);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    std::string key = percent_decode(pair.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    t.params.emplace_back(std::move(key), std::move(value));
+  }
+  return t;
+}
+
+}  // namespace lector::api

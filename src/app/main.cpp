@@ -1,0 +1,140 @@
+// `lector`: one binary, three subcommands. `serve` runs the server, `worker` is what the
+// server spawns for each engine process, `say` is the client.
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "api/api.h"
+#include "engine/engine.h"
+#include "http/client.h"
+#include "http/server.h"
+#include "obs/log.h"
+#include "sched/scheduler.h"
+#include "worker/worker_main.h"
+
+namespace {
+
+int default_workers() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 2 : static_cast<int>(n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Lector: a real-time text-to-speech server"};
+  app.set_version_flag("--version", LECTOR_VERSION);
+  app.require_subcommand(1);
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "Run the HTTP server");
+  lector::http::HttpConfig http_config;
+  lector::api::ApiConfig api_config;
+  lector::sched::SchedulerConfig sched_config;
+  int workers = default_workers();
+  std::string log_level = "info";
+  int segment_timeout_s = 30;
+  api_config.segmenter.first_fragment_min_words = 4;
+  serve->add_option("--host", http_config.host, "Address to listen on")->capture_default_str();
+  serve->add_option("--port", http_config.port, "Port to listen on (0 picks a free port)")
+      ->capture_default_str();
+  serve->add_option("--workers", workers, "Worker processes per engine")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_option("--default-engine", api_config.default_engine, "Engine used when a request names none")
+      ->capture_default_str();
+  serve->add_option("--default-voice", api_config.default_voice, "Voice of the default engine used when a request names none")
+      ->capture_default_str();
+  serve->add_option("--max-text-chars", api_config.max_text_chars, "Longest text accepted, in characters")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  serve->add_option("--max-requests", sched_config.max_requests,
+                    "Requests in flight before new ones get 503 + Retry-After")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  serve->add_option("--lookahead", sched_config.lookahead,
+                    "Segments synthesized ahead of the one playing, per request")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  serve->add_option("--max-segment-chars", api_config.segmenter.max_segment_chars,
+                    "Longest segment sent to an engine, in characters")
+      ->check(CLI::Range(20, 5000))
+      ->capture_default_str();
+  serve->add_option("--first-fragment-words", api_config.segmenter.first_fragment_min_words,
+                    "Cut the first segment at the first clause boundary after this many words (0: off)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  serve->add_option("--segment-timeout", segment_timeout_s,
+                    "Seconds a worker may spend on one segment before it is killed")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve->add_option("--threads", http_config.threads, "Network threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+
+  // worker
+  auto* worker = app.add_subcommand("worker", "Run one engine process (spawned by `serve`, not by users)");
+  std::string worker_engine;
+  int worker_fd = 3;
+  worker->add_option("--engine", worker_engine, "Engine to load")->required();
+  worker->add_option("--fd", worker_fd, "Socket connected to the server")->capture_default_str();
+
+  // say
+  auto* say = app.add_subcommand("say", "Stream speech from a server to a WAV file or stdout");
+  lector::http::SayOptions say_options;
+  say->add_option("--server", say_options.server, "Server URL")->capture_default_str();
+  say->add_option("--engine", say_options.engine, "Engine (default: the server's)");
+  say->add_option("--voice", say_options.voice, "Voice (default: the server's)");
+  say->add_option("--speed", say_options.speed, "Speed multiplier, 0.25 to 4");
+  say->add_option("--pitch", say_options.pitch, "Pitch multiplier, 0.5 to 2");
+  say->add_option("--volume", say_options.volume, "Volume multiplier, 0 to 2");
+  say->add_option("-o,--output", say_options.output, "Output file, or - for stdout")->capture_default_str();
+  say->add_option("text", say_options.text, "Text to speak")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (worker->parsed()) return lector::worker::run_worker(worker_engine, worker_fd);
+  if (say->parsed()) return lector::http::run_say(say_options);
+
+  try {
+    lector::obs::init_logging(log_level);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector serve: --log-level: %s\n", e.what());
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  // Network threads must not take SIGINT/SIGTERM; Asio's signal_set handles them.
+  sched_config.worker_exe = lector::sched::self_executable();
+  sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
+  for (const std::string& name : lector::engine::engine_names()) sched_config.workers[name] = workers;
+
+  try {
+    lector::sched::Scheduler scheduler(sched_config);
+    scheduler.start();
+    if (!scheduler.engine(api_config.default_engine)) {
+      lector::obs::log_error("default engine '{}' is not available", api_config.default_engine);
+      return 1;
+    }
+    auto engine = scheduler.engine(api_config.default_engine);
+    if (engine->find_voice(api_config.default_voice) == nullptr) {
+      lector::obs::log_error("--default-voice: engine '{}' has no voice '{}'", api_config.default_engine,
+                             api_config.default_voice);
+      return 1;
+    }
+    lector::api::Api api(scheduler, api_config);
+    lector::http::HttpServer server(api, http_config);
+    server.listen();
+    lector::obs::log_info("listening on http://{}:{} ({} workers per engine)", http_config.host,
+                          server.port(), workers);
+    server.run();
+    scheduler.stop();
+  } catch (const std::exception& e) {
+    lector::obs::log_error("{}", e.what());
+    return 1;
+  }
+  return 0;
+}

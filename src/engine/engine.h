@@ -1,0 +1,44 @@
+#pragma once
+// The engine interface. Engines are created and called only inside a worker process, on the
+// worker's main thread (see worker/worker_main.cpp); nothing in the server process includes
+// an engine library.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/types.h"
+
+namespace lector::engine {
+
+// Receives PCM as the engine produces it, on the engine's thread. The samples are valid only
+// during the call. Returning false asks the engine to stop this synthesis at once.
+class AudioSink {
+ public:
+  virtual ~AudioSink() = default;
+  virtual bool on_audio(std::span<const std::int16_t> pcm) = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string name() const = 0;
+  virtual int sample_rate() const = 0;
+  virtual std::vector<VoiceInfo> voices() const = 0;
+  // Synthesizes `text` (plain text, never markup) with voice `voice` (a VoiceInfo::name).
+  // Returns false when the sink stopped it. Throws lector::Error on failure.
+  virtual bool synthesize(const std::string& voice, const SynthParams& params,
+                          std::string_view text, AudioSink& sink) = 0;
+};
+
+// Names accepted by make_engine, in the order `lector serve` offers them.
+std::vector<std::string> engine_names();
+
+// Creates and initialises an engine. Throws lector::Error when `name` is unknown or the
+// engine's library cannot initialise.
+std::unique_ptr<Engine> make_engine(std::string_view name);
+
+}  // namespace lector::engine

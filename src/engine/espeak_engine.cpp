@@ -1,0 +1,115 @@
+#include "engine/espeak_engine.h"
+
+#include <espeak-ng/speak_lib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <set>
+
+#include "core/error.h"
+
+namespace lector::engine {
+namespace {
+
+// State of the synthesis in progress; espeak's callback reaches it through user_data.
+struct CallbackState {
+  AudioSink* sink = nullptr;
+  bool stopped = false;
+};
+
+int on_synth(short* wav, int numsamples, espeak_EVENT* events) {
+  auto* state = static_cast<CallbackState*>(events->user_data);
+  if (state == nullptr || state->stopped) return 1;
+  if (wav != nullptr && numsamples > 0) {
+    if (!state->sink->on_audio({wav, static_cast<std::size_t>(numsamples)})) {
+      state->stopped = true;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// espeak language tags are lower case ("en-us", "pt-br"); BCP-47 writes regions upper case.
+std::string to_bcp47(const std::string& tag) {
+  std::string out;
+  std::size_t start = 0;
+  bool first = true;
+  while (start <= tag.size()) {
+    std::size_t end = tag.find('-', start);
+    if (end == std::string::npos) end = tag.size();
+    std::string part = tag.substr(start, end - start);
+    if (!first && part.size() == 2 &&
+        std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isalpha(c); })) {
+      for (char& c : part) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (!first) out += '-';
+    out += part;
+    first = false;
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+EspeakEngine::EspeakEngine() {
+  sample_rate_ = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr,
+                                   espeakINITIALIZE_DONT_EXIT);
+  if (sample_rate_ <= 0) throw Error(ErrorCode::kUnavailable, "espeak-ng failed to initialise");
+  espeak_SetSynthCallback(on_synth);
+
+  std::set<std::string> seen;
+  for (const espeak_VOICE** v = espeak_ListVoices(nullptr); v != nullptr && *v != nullptr; ++v) {
+    const std::string id = (*v)->identifier != nullptr ? (*v)->identifier : "";
+    // mbrola voices need the mbrola program and its databases, which Debian main lacks.
+    if (id.empty() || id.rfind("mb/", 0) == 0) continue;
+    // `languages` is a list of (priority byte, NUL-terminated tag), ended by a zero byte.
+    std::string tag;
+    if ((*v)->languages != nullptr && (*v)->languages[0] != 0) tag = (*v)->languages + 1;
+    VoiceInfo info;
+    info.name = tag.empty() || seen.count(tag) ? id : tag;
+    if (!seen.insert(info.name).second) continue;
+    info.display_name = (*v)->name != nullptr ? (*v)->name : info.name;
+    info.language = to_bcp47(tag.empty() ? id.substr(id.find('/') + 1) : tag);
+    info.gender = (*v)->gender == 2 ? Gender::kFemale
+                  : (*v)->gender == 1 ? Gender::kMale
+                                      : Gender::kUnknown;
+    info.engine_id = id;
+    voices_.push_back(std::move(info));
+  }
+  std::sort(voices_.begin(), voices_.end(),
+            [](const VoiceInfo& a, const VoiceInfo& b) { return a.name < b.name; });
+}
+
+const VoiceInfo* EspeakEngine::find_voice(const std::string& name) const {
+  for (const VoiceInfo& v : voices_)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+bool EspeakEngine::synthesize(const std::string& voice, const SynthParams& params,
+                              std::string_view text, AudioSink& sink) {
+  const VoiceInfo* info = find_voice(voice);
+  if (info == nullptr) throw Error(ErrorCode::kBadParameter, "unknown espeak voice '" + voice + "'", "voice");
+  if (current_voice_ != info->engine_id) {
+    if (espeak_SetVoiceByName(info->engine_id.c_str()) != EE_OK)
+      throw Error(ErrorCode::kEngineFailed, "espeak-ng could not load voice '" + voice + "'");
+    current_voice_ = info->engine_id;
+  }
+  // Parameters are global in espeak: set all three before every synthesis.
+  espeak_SetParameter(espeakRATE, std::clamp(static_cast<int>(std::lround(175 * params.speed)), 80, 900), 0);
+  espeak_SetParameter(espeakPITCH, std::clamp(static_cast<int>(std::lround(50 * params.pitch)), 0, 100), 0);
+  espeak_SetParameter(espeakVOLUME, std::clamp(static_cast<int>(std::lround(100 * params.volume)), 0, 200), 0);
+
+  CallbackState state{&sink, false};
+  const std::string buffer(text);  // espeak wants a NUL-terminated string
+  const espeak_ERROR rc =
+      espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0,
+                   espeakCHARS_UTF8 | espeakENDPAUSE, nullptr, &state);
+  if (state.stopped) return false;
+  if (rc != EE_OK) throw Error(ErrorCode::kEngineFailed, "espeak_Synth failed");
+  return true;
+}
+
+}  // namespace lector::engine

@@ -1,0 +1,314 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+#include <vector>
+
+#include "api/api.h"
+#include "obs/log.h"
+
+namespace lector::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+
+struct HttpServer::Impl {
+  Impl(api::Api& a, HttpConfig c) : api(a), config(std::move(c)) {}
+  api::Api& api;
+  HttpConfig config;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  net::signal_set signals{ioc, SIGINT, SIGTERM};
+};
+
+namespace {
+
+// Wakes a coroutine waiting on `timer` from another thread (see BodySource::set_waker).
+struct Wakeup {
+  explicit Wakeup(const net::any_io_executor& ex) : timer(ex) {
+    timer.expires_at(net::steady_timer::time_point::max());
+  }
+  net::steady_timer timer;
+};
+
+// State shared by a streaming response and the coroutine that watches the client's socket.
+struct Watch {
+  explicit Watch(const net::any_io_executor& ex) : done_timer(ex) {
+    done_timer.expires_at(net::steady_timer::time_point::max());
+  }
+  bool done = false;
+  bool peer_gone = false;
+  net::steady_timer done_timer;
+};
+
+std::string peer_name(const beast::tcp_stream& stream) {
+  beast::error_code ec;
+  const auto ep = stream.socket().remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// While audio streams, a read on the socket notices a client that hangs up and cancels its
+// synthesis at once, instead of at the next failed write. Bytes it reads (a pipelined
+// request) stay in `buffer` for the session.
+net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                std::shared_ptr<Watch> watch, std::shared_ptr<api::BodySource> src,
+                                std::shared_ptr<Wakeup> wakeup) {
+  constexpr std::size_t kMaxPipelined = 64 * 1024;
+  while (buffer.size() < kMaxPipelined) {
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
+    if (ec) {
+      if (ec != net::error::operation_aborted) {
+        watch->peer_gone = true;
+        src->cancel();
+        wakeup->timer.cancel();
+      }
+      co_return;
+    }
+    buffer.commit(n);
+  }
+}
+
+template <typename Body>
+void add_headers(bhttp::response<Body>& res, const api::Response& r) {
+  res.set(bhttp::field::server, "lector");
+  res.set(bhttp::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+}
+
+net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response& r,
+                                  unsigned version, bool keep_alive, bool head_only,
+                                  std::chrono::seconds timeout) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  add_headers(res, r);
+  res.keep_alive(keep_alive);
+  res.body() = r.body;
+  res.prepare_payload();
+  stream.expires_after(timeout);
+  beast::error_code ec;
+  if (head_only) {
+    bhttp::response_serializer<bhttp::string_body> sr{res};
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+  } else {
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, res, tuple_awaitable);
+  }
+  co_return !ec && keep_alive;
+}
+
+// Streams a BodySource as a chunked response. Returns whether the connection can be reused.
+net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& stream,
+                                  beast::flat_buffer& buffer, api::Response& r, unsigned version,
+                                  bool keep_alive) {
+  auto ex = co_await net::this_coro::executor;
+  auto src = r.stream;
+  auto wakeup = std::make_shared<Wakeup>(ex);
+  src->set_waker([wakeup, ex] { net::post(ex, [wakeup] { wakeup->timer.cancel(); }); });
+
+  auto watch = std::make_shared<Watch>(ex);
+  stream.expires_never();
+  net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup), [watch](std::exception_ptr) {
+    watch->done = true;
+    watch->done_timer.cancel();
+  });
+
+  std::string out;
+  std::size_t sent = 0;
+  bool complete = false;
+  bool headers_sent = false;
+
+  // Pulls the next piece of body, waiting while the source has nothing yet.
+  auto pull = [&]() -> net::awaitable<api::BodySource::State> {
+    for (;;) {
+      const auto state = src->next(out);
+      if (state != api::BodySource::State::kPending || watch->peer_gone) co_return state;
+      co_await wakeup->timer.async_wait(tuple_awaitable);
+    }
+  };
+
+  auto state = co_await pull();
+  if (state == api::BodySource::State::kFailed && !watch->peer_gone) {
+    // Nothing was sent yet, so the client can still get a proper error.
+    api::Response err = api::Api::error_response(500, src->error());
+    stream.socket().cancel();
+    while (!watch->done) co_await watch->done_timer.async_wait(tuple_awaitable);
+    src->finished(false, 0);
+    co_return co_await write_simple(stream, err, version, keep_alive, false,
+                                    impl.config.write_timeout);
+  }
+
+  if (!watch->peer_gone) {
+    bhttp::response<bhttp::empty_body> res{bhttp::status::ok, version};
+    add_headers(res, r);
+    res.keep_alive(keep_alive);
+    res.chunked(true);
+    bhttp::response_serializer<bhttp::empty_body> sr{res};
+    stream.expires_after(impl.config.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+    headers_sent = !ec;
+  }
+
+  while (headers_sent && !watch->peer_gone) {
+    if (state == api::BodySource::State::kData) {
+      stream.expires_after(impl.config.write_timeout);
+      auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk(net::buffer(out)),
+                                               tuple_awaitable);
+      if (ec) break;
+      sent += out.size();
+      out.clear();
+    } else if (state == api::BodySource::State::kEnd) {
+      stream.expires_after(impl.config.write_timeout);
+      auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk_last(), tuple_awaitable);
+      complete = !ec;
+      break;
+    } else {
+      // Failed mid-stream: end without the last chunk, so the client sees an incomplete body.
+      break;
+    }
+    state = co_await pull();
+  }
+
+  if (!watch->done) {
+    beast::error_code ignored;
+    stream.socket().cancel(ignored);
+    while (!watch->done) co_await watch->done_timer.async_wait(tuple_awaitable);
+  }
+  if (!complete) src->cancel();
+  src->finished(complete, sent);
+  co_return complete && keep_alive && !watch->peer_gone;
+}
+
+api::Response parse_error_response(const beast::error_code& ec, const HttpConfig& config) {
+  if (ec == bhttp::error::body_limit)
+    return api::Api::error_response(413, "request body too large (limit " +
+                                             std::to_string(config.max_body_bytes) + " bytes)");
+  if (ec == bhttp::error::header_limit)
+    return api::Api::error_response(431, "request headers too large (limit " +
+                                             std::to_string(config.max_header_bytes) + " bytes)");
+  return api::Api::error_response(400, "malformed HTTP request: " + ec.message());
+}
+
+net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
+  const HttpConfig& config = impl.config;
+  const std::string peer = peer_name(stream);
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+    parser.body_limit(config.max_body_bytes);
+    stream.expires_after(first ? config.read_timeout : config.idle_timeout);
+    first = false;
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted)
+      break;
+    if (ec) {
+      co_await write_simple(stream, parse_error_response(ec, config), 11, false, false,
+                            config.write_timeout);
+      break;
+    }
+
+    auto& req = parser.get();
+    api::HttpRequest request{std::string(req.method_string()), std::string(req.target()),
+                             std::move(req.body()), peer};
+    const auto started = std::chrono::steady_clock::now();
+    api::Response response = impl.api.handle(request);
+    const bool head_only = req.method() == bhttp::verb::head;
+    bool keep_alive = req.keep_alive();
+    if (response.stream && head_only) {
+      response.stream->cancel();
+      response.stream->finished(false, 0);
+      response.stream.reset();
+    }
+    if (response.stream) {
+      keep_alive = co_await write_stream(impl, stream, buffer, response, req.version(), keep_alive);
+    } else {
+      keep_alive = co_await write_simple(stream, response, req.version(), keep_alive, head_only,
+                                         config.write_timeout);
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
+      const std::string_view target = request.target;
+      obs::log_debug("peer={} {} {} status={} bytes={} total={:.1f}ms", peer, request.method,
+                     target.substr(0, target.find('?')), response.status, response.body.size(),
+                     ms);
+    }
+    if (!keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
+  for (;;) {
+    auto [ec, socket] =
+        co_await impl.acceptor.async_accept(net::make_strand(impl.ioc), tuple_awaitable);
+    if (ec == net::error::operation_aborted || !impl.acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors and the like: back off briefly instead of spinning.
+      obs::log_warn("accept failed: {}", ec.message());
+      net::steady_timer t(impl.ioc, std::chrono::milliseconds(50));
+      co_await t.async_wait(tuple_awaitable);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto ex = socket.get_executor();
+    net::co_spawn(ex, session(impl, beast::tcp_stream(std::move(socket))),
+                  [](std::exception_ptr e) {
+                    if (!e) return;
+                    try {
+                      std::rethrow_exception(e);
+                    } catch (const std::exception& x) {
+                      obs::log_error("connection failed: {}", x.what());
+                    }
+                  });
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(api::Api& api, HttpConfig config)
+    : impl_(std::make_unique<Impl>(api, std::move(config))) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() {
+  const auto address = net::ip::make_address(impl_->config.host);
+  const tcp::endpoint endpoint(address, impl_->config.port);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(net::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen(net::socket_base::max_listen_connections);
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::run() {
+  impl_->signals.async_wait([this](const beast::error_code& ec, int sig) {
+    if (ec) return;
+    obs::log_info("signal {}: shutting down", sig);
+    stop();
+  });
+  net::co_spawn(impl_->ioc, accept_loop(*impl_), net::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->config.threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::stop() {
+  net::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    impl_->signals.cancel(ignored);
+    impl_->ioc.stop();
+  });
+}
+
+}  // namespace lector::http

@@ -1,0 +1,111 @@
+#include "sched/audio_stream.h"
+
+#include "sched/scheduler.h"
+
+namespace lector::sched {
+
+AudioStream::AudioStream(std::uint64_t id, int sample_rate, Scheduler* owner)
+    : id_(id), sample_rate_(sample_rate), owner_(owner) {}
+
+AudioStream::State AudioStream::take(std::string& out) {
+  bool wake_owner = false;
+  State state;
+  {
+    std::lock_guard lock(mu_);
+    if (!buffer_.empty()) {
+      if (out.empty()) {
+        out.swap(buffer_);  // the common case: hand the whole buffer over without copying
+      } else {
+        out.append(buffer_);
+        buffer_.clear();
+      }
+      wake_owner = throttled_;
+      throttled_ = false;
+      state = State::kData;
+    } else if (failed_) {
+      state = State::kFailed;
+    } else if (finished_) {
+      state = State::kEnd;
+    } else {
+      state = State::kPending;
+    }
+  }
+  if (wake_owner) owner_->wake();
+  return state;
+}
+
+void AudioStream::set_waker(std::function<void()> waker) {
+  std::lock_guard lock(mu_);
+  waker_ = std::move(waker);
+}
+
+void AudioStream::cancel() {
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_ || finished_ || failed_) {
+      cancelled_ = true;
+      return;
+    }
+    cancelled_ = true;
+  }
+  owner_->cancel(id_);
+}
+
+std::string AudioStream::error() const {
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+void AudioStream::push(std::string_view pcm) {
+  if (pcm.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_) return;
+    buffer_.append(pcm);
+  }
+  notify();
+}
+
+void AudioStream::finish() {
+  {
+    std::lock_guard lock(mu_);
+    finished_ = true;
+  }
+  notify();
+}
+
+void AudioStream::fail(std::string message) {
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    failed_ = true;
+    error_ = std::move(message);
+  }
+  notify();
+}
+
+std::size_t AudioStream::buffered_bytes() const {
+  std::lock_guard lock(mu_);
+  return buffer_.size();
+}
+
+bool AudioStream::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+void AudioStream::mark_throttled() {
+  std::lock_guard lock(mu_);
+  throttled_ = true;
+}
+
+void AudioStream::notify() {
+  std::function<void()> waker;
+  {
+    std::lock_guard lock(mu_);
+    waker = waker_;
+  }
+  if (waker) waker();
+}
+
+}  // namespace lector::sched

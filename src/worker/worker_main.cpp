@@ -1,0 +1,163 @@
+#include "worker/worker_main.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "core/error.h"
+#include "engine/engine.h"
+#include "worker/protocol.h"
+
+namespace lector::worker {
+namespace {
+
+// Blocking, signal-safe send of the whole buffer set. Returns false when the server is gone.
+bool send_all(int fd, const void* a, std::size_t a_len, const void* b = nullptr,
+              std::size_t b_len = 0) {
+  iovec iov[2] = {{const_cast<void*>(a), a_len}, {const_cast<void*>(b), b_len}};
+  int count = b_len > 0 ? 2 : 1;
+  iovec* cur = iov;
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = cur;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    auto left = static_cast<std::size_t>(n);
+    while (count > 0 && left >= cur->iov_len) {
+      left -= cur->iov_len;
+      ++cur;
+      --count;
+    }
+    if (count > 0) {
+      cur->iov_base = static_cast<char*>(cur->iov_base) + left;
+      cur->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+class Connection {
+ public:
+  explicit Connection(int fd) : fd_(fd) {}
+
+  bool send(const std::string& frame) { return send_all(fd_, frame.data(), frame.size()); }
+
+  // Reads what is available (blocking when `wait`); false on EOF or error.
+  bool fill(bool wait) {
+    if (!wait) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) return true;
+    }
+    auto space = in_.prepare();
+    for (;;) {
+      const ssize_t n = ::read(fd_, space.data(), space.size());
+      if (n > 0) {
+        in_.commit(static_cast<std::size_t>(n));
+        return true;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+  }
+
+  FrameBuffer& in() { return in_; }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  FrameBuffer in_;
+};
+
+// Sends engine audio as Audio frames and watches the socket for a Cancel of this job.
+class JobSink final : public engine::AudioSink {
+ public:
+  JobSink(Connection& conn, std::uint64_t job_id) : conn_(conn), job_id_(job_id) {}
+
+  bool on_audio(std::span<const std::int16_t> pcm) override {
+    if (cancelled_ || lost_) return false;
+    header_.clear();
+    encode_audio_header(job_id_, pcm.size_bytes(), header_);
+    if (!send_all(conn_.fd(), header_.data(), header_.size(), pcm.data(), pcm.size_bytes())) {
+      lost_ = true;
+      return false;
+    }
+    check_cancel();
+    return !cancelled_ && !lost_;
+  }
+
+  bool cancelled() const { return cancelled_; }
+  bool lost() const { return lost_; }
+
+ private:
+  void check_cancel() {
+    if (!conn_.fill(false)) {
+      lost_ = true;
+      return;
+    }
+    while (auto frame = conn_.in().next()) {
+      // The server sends the next job only after this one's Done, so while a job runs
+      // the only frame that can arrive is a Cancel.
+      if (frame->type == FrameType::kCancel && decode_cancel(frame->payload).job_id == job_id_)
+        cancelled_ = true;
+    }
+  }
+
+  Connection& conn_;
+  std::uint64_t job_id_;
+  std::string header_;
+  bool cancelled_ = false;
+  bool lost_ = false;
+};
+
+}  // namespace
+
+int run_worker(const std::string& engine_name, int fd) {
+  // The server may vanish mid-write; we want EPIPE, not death by signal.
+  std::signal(SIGPIPE, SIG_IGN);
+  Connection conn(fd);
+
+  std::unique_ptr<engine::Engine> engine;
+  try {
+    engine = engine::make_engine(engine_name);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector worker: %s\n", e.what());
+    return 2;
+  }
+
+  std::string out;
+  encode(Hello{engine->name(), engine->sample_rate(), engine->voices()}, out);
+  if (!conn.send(out)) return 0;
+
+  for (;;) {
+    std::optional<FrameView> frame = conn.in().next();
+    if (!frame) {
+      if (!conn.fill(true)) return 0;  // the server closed the socket: exit quietly
+      continue;
+    }
+    if (frame->type != FrameType::kSynthesize) continue;  // a stale Cancel: nothing runs
+
+    const SynthesizeJob job = decode_synthesize(frame->payload);
+    JobSink sink(conn, job.job_id);
+    out.clear();
+    try {
+      engine->synthesize(job.voice, job.params, job.text, sink);
+      if (sink.lost()) return 0;
+      encode(Done{job.job_id, sink.cancelled()}, out);
+    } catch (const std::exception& e) {
+      encode(ErrorFrame{job.job_id, e.what()}, out);
+    }
+    if (!conn.send(out)) return 0;
+  }
+}
+
+}  // namespace lector::worker
