@@ -352,8 +352,13 @@ def machine_info():
                 break
     except OSError:
         pass
+    try:
+        # Other jobs on the machine skew the numbers; the load average shows it.
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "unknown"
     return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "loadavg_at_start": load}
 
 
 def render_markdown(report):
@@ -363,7 +368,7 @@ def render_markdown(report):
     L.append("")
     L.append(f"- date: {report['date']}")
     L.append(f"- machine: {m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}, "
-             f"Python {m['python']}")
+             f"Python {m['python']}; load average at start {m['loadavg_at_start']}")
     L.append(f"- command: `{report['command']}`")
     p = report["params"]
     L.append(f"- single requests: {p['reps']} repetitions per text, medians; concurrency: "

@@ -132,7 +132,11 @@ json stats_json(const sched::SchedulerStats& s) {
           {"requests_failed", s.requests_failed},
           {"segments_done", s.segments_done},
           {"segments_retried", s.segments_retried},
-          {"worker_restarts", s.worker_restarts}};
+          {"worker_restarts", s.worker_restarts},
+          {"cache", {{"hits", s.cache_hits},
+                     {"misses", s.cache_misses},
+                     {"bytes", s.cache_bytes},
+                     {"entries", s.cache_entries}}}};
 }
 
 std::atomic<std::uint64_t> g_request_counter{0};

@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
                     "Seconds a worker may spend on one segment before it is killed")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  serve->add_option("--cache-bytes", sched_config.cache_bytes,
+                    "Synthesis cache budget in bytes (0 disables the cache)")
+      ->capture_default_str();
   serve->add_option("--threads", http_config.threads, "Network threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

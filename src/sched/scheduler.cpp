@@ -23,7 +23,8 @@ const VoiceInfo* EngineInfo::find_voice(const std::string& voice) const {
   return nullptr;
 }
 
-Scheduler::Scheduler(SchedulerConfig config) : config_(std::move(config)) {
+Scheduler::Scheduler(SchedulerConfig config)
+    : config_(std::move(config)), cache_(config_.cache_bytes) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw Error(ErrorCode::kInternal, "eventfd failed");
 }
@@ -143,6 +144,10 @@ void Scheduler::wake() {
 SchedulerStats Scheduler::stats() const {
   std::lock_guard lock(mu_);
   SchedulerStats s = counters_;
+  s.cache_hits = cache_.hits();
+  s.cache_misses = cache_.misses();
+  s.cache_bytes = cache_.bytes();
+  s.cache_entries = cache_.entries();
   s.requests_active = requests_.size();
   for (const auto& [id, r] : requests_)
     for (const Segment& seg : r.segments)
@@ -348,11 +353,13 @@ void Scheduler::on_worker_exit(Worker& w, const char* why) {
   ++counters_.segments_retried;
   seg.state = SegmentState::kPending;
   seg.pcm.clear();
+  seg.full.clear();
   seg.skip = seg.delivered;
 }
 
 void Scheduler::on_audio(Request& r, std::size_t index, std::string_view pcm) {
   Segment& seg = r.segments[index];
+  if (cache_.enabled()) seg.full.append(pcm);
   if (seg.skip > 0) {
     const std::size_t n = std::min(seg.skip, pcm.size());
     seg.skip -= n;
@@ -368,7 +375,13 @@ void Scheduler::on_audio(Request& r, std::size_t index, std::string_view pcm) {
 }
 
 void Scheduler::on_segment_done(Request& r, std::size_t index) {
-  r.segments[index].state = SegmentState::kDone;
+  Segment& seg = r.segments[index];
+  seg.state = SegmentState::kDone;
+  if (cache_.enabled() && !seg.full.empty()) {
+    cache_.insert(SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text),
+                  std::move(seg.full));
+    seg.full = std::string();
+  }
   if (index == r.head) advance(r);
 }
 
@@ -430,7 +443,39 @@ std::size_t Scheduler::held_bytes(const Request& r) const {
   return n;
 }
 
+// Segments in a request's window that are cached complete without a worker. Each segment is
+// looked up once, when it first enters the window.
+void Scheduler::serve_from_cache() {
+  if (!cache_.enabled()) return;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, r] : requests_) ids.push_back(id);
+  for (const std::uint64_t id : ids) {
+    // Serving the head moves the window, which may bring more cached segments into it.
+    for (;;) {
+      auto it = requests_.find(id);
+      if (it == requests_.end() || it->second.cancelled) break;
+      Request& r = it->second;
+      const std::size_t last = std::min(r.segments.size(), r.head + 1 + config_.lookahead);
+      bool head_done = false;
+      for (std::size_t i = r.head; i < last; ++i) {
+        Segment& seg = r.segments[i];
+        if (seg.state != SegmentState::kPending || seg.cache_checked) continue;
+        seg.cache_checked = true;
+        auto hit = cache_.find(
+            SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
+        if (!hit) continue;
+        seg.state = SegmentState::kDone;
+        seg.pcm = *hit;
+        head_done = head_done || i == r.head;
+      }
+      if (!head_done) break;
+      advance(r);  // may complete and erase the request
+    }
+  }
+}
+
 void Scheduler::dispatch() {
+  serve_from_cache();
   for (auto& w : workers_) {
     if (w->state != WorkerState::kIdle) continue;
     // Pass 1: the head segment of some request (its listener is waiting for it).

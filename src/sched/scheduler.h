@@ -19,6 +19,7 @@
 
 #include "core/types.h"
 #include "sched/audio_stream.h"
+#include "sched/cache.h"
 #include "sched/worker_pool.h"
 #include "worker/protocol.h"
 
@@ -32,6 +33,7 @@ struct SchedulerConfig {
   std::size_t max_buffered_bytes = 2u << 20;    // unread audio per request before throttling
   std::chrono::milliseconds segment_timeout{30000};
   std::chrono::milliseconds startup_timeout{15000};
+  std::size_t cache_bytes = 64u << 20;          // synthesis cache budget; 0 disables it
 };
 
 struct EngineInfo {
@@ -67,6 +69,10 @@ struct SchedulerStats {
   std::uint64_t segments_done = 0;
   std::uint64_t segments_retried = 0;
   std::uint64_t worker_restarts = 0;
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::size_t cache_bytes = 0;
+  std::size_t cache_entries = 0;
 };
 
 class Scheduler {
@@ -105,6 +111,8 @@ class Scheduler {
     std::string pcm;              // audio held until the segment reaches the head
     std::size_t delivered = 0;    // bytes already streamed to the client
     std::size_t skip = 0;         // bytes of a retry's output the client already has
+    bool cache_checked = false;
+    std::string full;             // this attempt's whole output, for the cache
   };
 
   struct Request {
@@ -143,6 +151,7 @@ class Scheduler {
   void cancel_request(Request& r);
   void finish_if_idle(std::uint64_t request_id);
   void dispatch();
+  void serve_from_cache();
   bool start_segment(Worker& w, Request& r, std::size_t index);
   std::size_t held_bytes(const Request& r) const;
   void send(Worker& w, const std::string& frame);
@@ -161,6 +170,7 @@ class Scheduler {
   std::uint64_t next_job_id_ = 1;
   std::uint64_t rr_cursor_ = 0;  // request id served last, for round-robin
   SchedulerStats counters_;
+  SynthesisCache cache_;
   std::thread thread_;
 };
 

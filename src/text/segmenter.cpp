@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -354,11 +355,18 @@ class Abbreviations {
     entries_.insert(std::move(abbreviation));
   }
 
-  // True when trimmed `sentence` ends with a listed abbreviation that starts a word.
+  // Languages that write ordinals as "3." ("am 3. Mai") would otherwise lose the sentence to a
+  // break after every date. 1-3 digits covers days, months and "19. Jahrhundert" but not
+  // years, which do end sentences ("Das war 2020.").
+  void add_ordinals() { ordinals_ = true; }
+
+  // True when trimmed `sentence` ends with a listed abbreviation, or an ordinal where those are
+  // enabled, that starts a word.
   bool ends(std::string_view sentence) const {
-    if (entries_.empty() || sentence.empty() || sentence.back() != '.') return false;
+    if (sentence.empty() || sentence.back() != '.') return false;
     std::size_t start = sentence.size();
-    for (std::size_t words = 0; words < max_words_ && start > 0; ++words) {
+    for (std::size_t words = 0; words < std::max<std::size_t>(max_words_, 1) && start > 0;
+         ++words) {
       // Back over one token, then try it (with the tokens after it) with and without the
       // opening quotes or brackets in front of it.
       while (start > 0) {
@@ -368,7 +376,9 @@ class Abbreviations {
       }
       std::size_t candidate = start;
       while (true) {
-        if (entries_.contains(sentence.substr(candidate))) return true;
+        const std::string_view tail = sentence.substr(candidate);
+        if (entries_.contains(tail)) return true;
+        if (words == 0 && ordinals_ && is_ordinal(tail)) return true;
         if (candidate == sentence.size()) break;
         const auto [value, length] = decode_at(sentence, candidate);
         if (!is_opener(value)) break;
@@ -384,8 +394,15 @@ class Abbreviations {
   }
 
  private:
+  static bool is_ordinal(std::string_view token) noexcept {
+    const std::string_view digits = token.substr(0, token.size() - 1);
+    return !digits.empty() && digits.size() <= 3 &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+
   std::set<std::string, std::less<>> entries_;
   std::size_t max_words_ = 0;
+  bool ordinals_ = false;
 };
 
 // English titles that nearly always precede a name, and Latin abbreviations that introduce an
@@ -393,6 +410,12 @@ class Abbreviations {
 // stays one segment, which costs a little latency and no audio.
 constexpr const char* kEnglishAbbreviations[] = {
     "Dr.", "Drs.", "St.", "Gen.", "Gov.", "Sen.", "Messrs.", "e.g.", "i.e.", "cf.",
+};
+
+// Languages that mark ordinal numbers with a full stop ("3." for "third").
+constexpr std::string_view kOrdinalDotLanguages[] = {
+    "bs", "cs", "da", "de", "et", "fi", "hr", "hu", "is",
+    "lv", "nb", "nn", "no", "sk", "sl", "sr", "tr",
 };
 
 // What one locale needs to find sentences. Immutable once built, so it is shared by all threads;
@@ -407,6 +430,8 @@ std::unique_ptr<LocaleRules> make_rules(const std::string& locale_name) {
   // Locale("") would be the process default locale, not root.
   icu::Locale locale =
       locale_name.empty() ? icu::Locale::getRoot() : icu::Locale(locale_name.c_str());
+  // Taken before any fallback to root below: these rules hold even where ICU has no data.
+  const std::string language = locale.getLanguage();
 
   // The abbreviation lists live in ICU's break-iterator data ("brkitr" tree), under
   // exceptions/SentenceBreak. When ICU has no break data for a locale ("nl") it falls back to the
@@ -432,8 +457,12 @@ std::unique_ptr<LocaleRules> make_rules(const std::string& locale_name) {
       rules->abbreviations.add(std::move(utf8));
     }
   }
-  if (std::string_view(locale.getLanguage()) == "en") {
+  if (language == "en") {
     for (const char* abbreviation : kEnglishAbbreviations) rules->abbreviations.add(abbreviation);
+  }
+  if (std::find(std::begin(kOrdinalDotLanguages), std::end(kOrdinalDotLanguages), language) !=
+      std::end(kOrdinalDotLanguages)) {
+    rules->abbreviations.add_ordinals();
   }
 
   status = U_ZERO_ERROR;

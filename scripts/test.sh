@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Lector needs, then builds and runs every test:
+#   1. a release build with warnings as errors: unit tests and end-to-end tests (real binary,
+#      real espeak-ng workers, real sockets) and the page in a real Chromium;
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build running the same tests.
+# Set LECTOR_SKIP_ASAN=1 to run only the first part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+
+echo "== format check"
+mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/unit/*.cpp')
+clang-format --dry-run --Werror "${sources[@]}"
+
+if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
+  echo "== browser test tooling (npm ci)"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== release build (-Werror)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci
+ctest --preset ci
+
+if [[ "${LECTOR_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== ASan + UBSan build"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  ctest --preset asan
+fi
+echo "All tests passed."
