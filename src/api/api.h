@@ -21,7 +21,7 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as received
   std::string body;
-  std::string peer;    // client address, for the log
+  std::string peer;  // client address, for the log
 };
 
 // A response body produced over time (audio). The transport calls next() until kEnd or

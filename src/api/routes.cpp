@@ -1,5 +1,5 @@
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
@@ -16,7 +16,9 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // Text from the request may be any bytes; JSON output must stay valid UTF-8.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 Response json_response(const json& j, int status = 200) {
   Response r;
@@ -37,14 +39,22 @@ std::string quote(std::string_view s) {
 
 int status_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kBadParameter: return 400;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kBadMethod: return 405;
-    case ErrorCode::kTooLarge: return 413;
-    case ErrorCode::kOverloaded: return 503;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kEngineFailed: return 500;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kBadParameter:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kBadMethod:
+      return 405;
+    case ErrorCode::kTooLarge:
+      return 413;
+    case ErrorCode::kOverloaded:
+      return 503;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kEngineFailed:
+      return 500;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -101,12 +111,11 @@ class WavSource final : public BodySource {
     const auto ms = [&](Clock::time_point t) {
       return std::chrono::duration<double, std::milli>(t - stream_->created()).count();
     };
-    const double audio_s =
-        static_cast<double>(audio_bytes_ > 44 ? audio_bytes_ - 44 : 0) / 2.0 / stream_->sample_rate();
-    obs::log_info("{} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms total={:.1f}ms{}",
-                  log_prefix_, complete ? 200 : 499, bytes_sent, audio_s,
-                  header_sent_ ? ms(first_audio_) : -1.0, ms(Clock::now()),
-                  complete ? "" : " (incomplete)");
+    const double audio_s = static_cast<double>(audio_bytes_ > 44 ? audio_bytes_ - 44 : 0) / 2.0 /
+                           stream_->sample_rate();
+    obs::log_info("{} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms total={:.1f}ms{}", log_prefix_,
+                  complete ? 200 : 499, bytes_sent, audio_s, header_sent_ ? ms(first_audio_) : -1.0,
+                  ms(Clock::now()), complete ? "" : " (incomplete)");
   }
 
  private:
@@ -120,7 +129,9 @@ class WavSource final : public BodySource {
 json stats_json(const sched::SchedulerStats& s) {
   json workers = json::array();
   for (const auto& w : s.workers)
-    workers.push_back({{"engine", w.engine}, {"pid", w.pid}, {"state", w.state},
+    workers.push_back({{"engine", w.engine},
+                       {"pid", w.pid},
+                       {"state", w.state},
                        {"segments_done", w.segments_done}});
   return {{"workers", workers},
           {"requests_active", s.requests_active},
@@ -133,10 +144,11 @@ json stats_json(const sched::SchedulerStats& s) {
           {"segments_done", s.segments_done},
           {"segments_retried", s.segments_retried},
           {"worker_restarts", s.worker_restarts},
-          {"cache", {{"hits", s.cache_hits},
-                     {"misses", s.cache_misses},
-                     {"bytes", s.cache_bytes},
-                     {"entries", s.cache_entries}}}};
+          {"cache",
+           {{"hits", s.cache_hits},
+            {"misses", s.cache_misses},
+            {"bytes", s.cache_bytes},
+            {"entries", s.cache_entries}}}};
 }
 
 std::atomic<std::uint64_t> g_request_counter{0};
@@ -176,7 +188,9 @@ Response Api::route(const HttpRequest& request) {
   const Target t = parse_target(request.target);
   const bool get = request.method == "GET" || request.method == "HEAD";
   auto require_get = [&] {
-    if (!get) throw Error(ErrorCode::kBadMethod, "method " + request.method + " is not allowed on " + t.path);
+    if (!get)
+      throw Error(ErrorCode::kBadMethod,
+                  "method " + request.method + " is not allowed on " + t.path);
   };
 
   if (t.path == "/") {
@@ -213,7 +227,8 @@ Response Api::route(const HttpRequest& request) {
   if (t.path == "/set_engine") {
     require_get();
     const std::string engine = required(t, "engine_name");
-    if (!scheduler_.engine(engine)) throw bad_parameter("engine_name", "unknown engine " + quote(engine));
+    if (!scheduler_.engine(engine))
+      throw bad_parameter("engine_name", "unknown engine " + quote(engine));
     std::lock_guard lock(mu_);
     default_engine_ = engine;
     return json_response({{"message", "Switched to " + engine + " engine"}});
@@ -225,7 +240,8 @@ Response Api::route(const HttpRequest& request) {
     std::lock_guard lock(mu_);
     auto info = scheduler_.engine(default_engine_);
     if (!info || info->find_voice(voice) == nullptr)
-      throw bad_parameter("voice_name", "unknown voice " + quote(voice) + " for engine '" + default_engine_ + "'");
+      throw bad_parameter(
+          "voice_name", "unknown voice " + quote(voice) + " for engine '" + default_engine_ + "'");
     default_voice_[default_engine_] = voice;
     return json_response({{"message", "Voice set to " + voice}});
   }
@@ -238,7 +254,9 @@ Response Api::route(const HttpRequest& request) {
       engine = default_engine_;
     }
     if (!scheduler_.ready(engine))
-      return json_response({{"status", "unavailable"}, {"error", "engine '" + engine + "' has no live worker"}}, 503);
+      return json_response(
+          {{"status", "unavailable"}, {"error", "engine '" + engine + "' has no live worker"}},
+          503);
     return json_response({{"status", "ok"}});
   }
 
@@ -257,7 +275,8 @@ Response Api::route(const HttpRequest& request) {
     if (!text::is_valid_utf8(raw)) throw bad_parameter("text", "not valid UTF-8");
     const std::size_t chars = text::count_code_points(raw);
     if (chars > config_.max_text_chars)
-      throw bad_parameter("text", "too long: " + std::to_string(chars) + " characters, the limit is " +
+      throw bad_parameter("text", "too long: " + std::to_string(chars) +
+                                      " characters, the limit is " +
                                       std::to_string(config_.max_text_chars));
     std::string clean = text::normalize(raw);
     if (clean.empty()) throw bad_parameter("text", "empty");
@@ -277,7 +296,8 @@ Response Api::route(const HttpRequest& request) {
     }
     const VoiceInfo* voice = info->find_voice(req.voice);
     if (voice == nullptr)
-      throw bad_parameter("voice", "unknown voice " + quote(req.voice) + " for engine '" + req.engine + "'");
+      throw bad_parameter("voice",
+                          "unknown voice " + quote(req.voice) + " for engine '" + req.engine + "'");
     req.params.speed = number_param(t, "speed", 0.25, 4.0, 1.0);
     req.params.pitch = number_param(t, "pitch", 0.5, 2.0, 1.0);
     req.params.volume = number_param(t, "volume", 0.0, 2.0, 1.0);
@@ -285,8 +305,9 @@ Response Api::route(const HttpRequest& request) {
     if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
     const std::uint64_t n = ++g_request_counter;
-    std::string prefix = "req=" + std::to_string(n) + " peer=" + request.peer + " route=/tts engine=" +
-                         req.engine + " voice=" + req.voice + " chars=" + std::to_string(chars) +
+    std::string prefix = "req=" + std::to_string(n) + " peer=" + request.peer +
+                         " route=/tts engine=" + req.engine + " voice=" + req.voice +
+                         " chars=" + std::to_string(chars) +
                          " segments=" + std::to_string(req.segments.size());
     auto stream = scheduler_.submit(std::move(req));
     Response r;
@@ -349,7 +370,8 @@ Target parse_target(std::string_view target) {
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
     std::string key = percent_decode(pair.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    std::string value =
+        eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
     t.params.emplace_back(std::move(key), std::move(value));
   }
   return t;

@@ -43,35 +43,48 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", workers, "Worker processes per engine")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  serve->add_option("--default-engine", api_config.default_engine, "Engine used when a request names none")
+  serve
+      ->add_option("--default-engine", api_config.default_engine,
+                   "Engine used when a request names none")
       ->capture_default_str();
-  serve->add_option("--default-voice", api_config.default_voice, "Voice of the default engine used when a request names none")
+  serve
+      ->add_option("--default-voice", api_config.default_voice,
+                   "Voice of the default engine used when a request names none")
       ->capture_default_str();
-  serve->add_option("--max-text-chars", api_config.max_text_chars, "Longest text accepted, in characters")
+  serve
+      ->add_option("--max-text-chars", api_config.max_text_chars,
+                   "Longest text accepted, in characters")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
-  serve->add_option("--max-requests", sched_config.max_requests,
-                    "Requests in flight before new ones get 503 + Retry-After")
+  serve
+      ->add_option("--max-requests", sched_config.max_requests,
+                   "Requests in flight before new ones get 503 + Retry-After")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  serve->add_option("--lookahead", sched_config.lookahead,
-                    "Segments synthesized ahead of the one playing, per request")
+  serve
+      ->add_option("--lookahead", sched_config.lookahead,
+                   "Segments synthesized ahead of the one playing, per request")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
-  serve->add_option("--max-segment-chars", api_config.segmenter.max_segment_chars,
-                    "Longest segment sent to an engine, in characters")
+  serve
+      ->add_option("--max-segment-chars", api_config.segmenter.max_segment_chars,
+                   "Longest segment sent to an engine, in characters")
       ->check(CLI::Range(20, 5000))
       ->capture_default_str();
-  serve->add_option("--first-fragment-words", api_config.segmenter.first_fragment_min_words,
-                    "Cut the first segment at the first clause boundary after this many words (0: off)")
+  serve
+      ->add_option(
+          "--first-fragment-words", api_config.segmenter.first_fragment_min_words,
+          "Cut the first segment at the first clause boundary after this many words (0: off)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  serve->add_option("--segment-timeout", segment_timeout_s,
-                    "Seconds a worker may spend on one segment before it is killed")
+  serve
+      ->add_option("--segment-timeout", segment_timeout_s,
+                   "Seconds a worker may spend on one segment before it is killed")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  serve->add_option("--cache-bytes", sched_config.cache_bytes,
-                    "Synthesis cache budget in bytes (0 disables the cache)")
+  serve
+      ->add_option("--cache-bytes", sched_config.cache_bytes,
+                   "Synthesis cache budget in bytes (0 disables the cache)")
       ->capture_default_str();
   serve->add_option("--threads", http_config.threads, "Network threads")
       ->check(CLI::Range(1, 64))
@@ -80,7 +93,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   // worker
-  auto* worker = app.add_subcommand("worker", "Run one engine process (spawned by `serve`, not by users)");
+  auto* worker =
+      app.add_subcommand("worker", "Run one engine process (spawned by `serve`, not by users)");
   std::string worker_engine;
   int worker_fd = 3;
   worker->add_option("--engine", worker_engine, "Engine to load")->required();
@@ -95,7 +109,8 @@ int main(int argc, char** argv) {
   say->add_option("--speed", say_options.speed, "Speed multiplier, 0.25 to 4");
   say->add_option("--pitch", say_options.pitch, "Pitch multiplier, 0.5 to 2");
   say->add_option("--volume", say_options.volume, "Volume multiplier, 0 to 2");
-  say->add_option("-o,--output", say_options.output, "Output file, or - for stdout")->capture_default_str();
+  say->add_option("-o,--output", say_options.output, "Output file, or - for stdout")
+      ->capture_default_str();
   say->add_option("text", say_options.text, "Text to speak")->required();
 
   CLI11_PARSE(app, argc, argv);
@@ -113,7 +128,8 @@ int main(int argc, char** argv) {
   // Network threads must not take SIGINT/SIGTERM; Asio's signal_set handles them.
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
-  for (const std::string& name : lector::engine::engine_names()) sched_config.workers[name] = workers;
+  for (const std::string& name : lector::engine::engine_names())
+    sched_config.workers[name] = workers;
 
   try {
     lector::sched::Scheduler scheduler(sched_config);
@@ -124,8 +140,8 @@ int main(int argc, char** argv) {
     }
     auto engine = scheduler.engine(api_config.default_engine);
     if (engine->find_voice(api_config.default_voice) == nullptr) {
-      lector::obs::log_error("--default-voice: engine '{}' has no voice '{}'", api_config.default_engine,
-                             api_config.default_voice);
+      lector::obs::log_error("--default-voice: engine '{}' has no voice '{}'",
+                             api_config.default_engine, api_config.default_voice);
       return 1;
     }
     lector::api::Api api(scheduler, api_config);

@@ -9,7 +9,8 @@ void put_u16(std::string& out, std::uint16_t v) {
 }
 
 void put_u32(std::string& out, std::uint32_t v) {
-  for (unsigned shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((v >> shift) & 0xffu));
+  for (unsigned shift = 0; shift < 32; shift += 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xffu));
 }
 
 }  // namespace
@@ -23,8 +24,8 @@ std::string wav_header(int sample_rate, std::uint32_t data_bytes) {
   h += "RIFF";
   put_u32(h, data_bytes == 0xFFFFFFFFu ? 0xFFFFFFFFu : data_bytes + 36);
   h += "WAVEfmt ";
-  put_u32(h, 16);           // fmt chunk size
-  put_u16(h, 1);            // PCM
+  put_u32(h, 16);  // fmt chunk size
+  put_u16(h, 1);   // PCM
   put_u16(h, kChannels);
   put_u32(h, rate);
   put_u32(h, rate * kChannels * kBits / 8);  // byte rate

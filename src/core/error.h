@@ -8,14 +8,14 @@
 namespace lector {
 
 enum class ErrorCode {
-  kBadParameter,   // a request parameter is missing, malformed or out of range -> 400
-  kNotFound,       // unknown route -> 404
-  kBadMethod,      // route exists, method does not -> 405
-  kTooLarge,       // body or text over its cap -> 413
-  kOverloaded,     // admission queue full -> 503 + Retry-After
-  kUnavailable,    // engine has no live worker -> 503
-  kEngineFailed,   // synthesis failed after retry -> 500
-  kInternal,       // a bug -> 500
+  kBadParameter,  // a request parameter is missing, malformed or out of range -> 400
+  kNotFound,      // unknown route -> 404
+  kBadMethod,     // route exists, method does not -> 405
+  kTooLarge,      // body or text over its cap -> 413
+  kOverloaded,    // admission queue full -> 503 + Retry-After
+  kUnavailable,   // engine has no live worker -> 503
+  kEngineFailed,  // synthesis failed after retry -> 500
+  kInternal,      // a bug -> 500
 };
 
 class Error : public std::runtime_error {

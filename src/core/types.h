@@ -11,19 +11,22 @@ enum class Gender : std::uint8_t { kUnknown = 0, kMale = 1, kFemale = 2 };
 
 inline const char* to_string(Gender g) noexcept {
   switch (g) {
-    case Gender::kMale: return "male";
-    case Gender::kFemale: return "female";
-    default: return "unknown";
+    case Gender::kMale:
+      return "male";
+    case Gender::kFemale:
+      return "female";
+    default:
+      return "unknown";
   }
 }
 
 // A voice as an engine reports it. `name` is what the seed's routes list and accept.
 struct VoiceInfo {
-  std::string name;           // e.g. "en-us" (espeak language tag)
-  std::string display_name;   // e.g. "English (America)"
-  std::string language;       // BCP-47, e.g. "en-US"
+  std::string name;          // e.g. "en-us" (espeak language tag)
+  std::string display_name;  // e.g. "English (America)"
+  std::string language;      // BCP-47, e.g. "en-US"
   Gender gender = Gender::kUnknown;
-  std::string engine_id;      // the engine's own identifier, e.g. "gmw/en-US"
+  std::string engine_id;  // the engine's own identifier, e.g. "gmw/en-US"
 };
 
 // Audio parameters of one synthesis, as multipliers of the voice's defaults.

@@ -5,7 +5,9 @@
 
 namespace lector::engine {
 
-std::vector<std::string> engine_names() { return {"espeak"}; }
+std::vector<std::string> engine_names() {
+  return {"espeak"};
+}
 
 std::unique_ptr<Engine> make_engine(std::string_view name) {
   if (name == "espeak") return std::make_unique<EspeakEngine>();

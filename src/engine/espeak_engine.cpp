@@ -54,8 +54,8 @@ std::string to_bcp47(const std::string& tag) {
 }  // namespace
 
 EspeakEngine::EspeakEngine() {
-  sample_rate_ = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr,
-                                   espeakINITIALIZE_DONT_EXIT);
+  sample_rate_ =
+      espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
   if (sample_rate_ <= 0) throw Error(ErrorCode::kUnavailable, "espeak-ng failed to initialise");
   espeak_SetSynthCallback(on_synth);
 
@@ -72,7 +72,7 @@ EspeakEngine::EspeakEngine() {
     if (!seen.insert(info.name).second) continue;
     info.display_name = (*v)->name != nullptr ? (*v)->name : info.name;
     info.language = to_bcp47(tag.empty() ? id.substr(id.find('/') + 1) : tag);
-    info.gender = (*v)->gender == 2 ? Gender::kFemale
+    info.gender = (*v)->gender == 2   ? Gender::kFemale
                   : (*v)->gender == 1 ? Gender::kMale
                                       : Gender::kUnknown;
     info.engine_id = id;
@@ -91,22 +91,25 @@ const VoiceInfo* EspeakEngine::find_voice(const std::string& name) const {
 bool EspeakEngine::synthesize(const std::string& voice, const SynthParams& params,
                               std::string_view text, AudioSink& sink) {
   const VoiceInfo* info = find_voice(voice);
-  if (info == nullptr) throw Error(ErrorCode::kBadParameter, "unknown espeak voice '" + voice + "'", "voice");
+  if (info == nullptr)
+    throw Error(ErrorCode::kBadParameter, "unknown espeak voice '" + voice + "'", "voice");
   if (current_voice_ != info->engine_id) {
     if (espeak_SetVoiceByName(info->engine_id.c_str()) != EE_OK)
       throw Error(ErrorCode::kEngineFailed, "espeak-ng could not load voice '" + voice + "'");
     current_voice_ = info->engine_id;
   }
   // Parameters are global in espeak: set all three before every synthesis.
-  espeak_SetParameter(espeakRATE, std::clamp(static_cast<int>(std::lround(175 * params.speed)), 80, 900), 0);
-  espeak_SetParameter(espeakPITCH, std::clamp(static_cast<int>(std::lround(50 * params.pitch)), 0, 100), 0);
-  espeak_SetParameter(espeakVOLUME, std::clamp(static_cast<int>(std::lround(100 * params.volume)), 0, 200), 0);
+  espeak_SetParameter(espeakRATE,
+                      std::clamp(static_cast<int>(std::lround(175 * params.speed)), 80, 900), 0);
+  espeak_SetParameter(espeakPITCH,
+                      std::clamp(static_cast<int>(std::lround(50 * params.pitch)), 0, 100), 0);
+  espeak_SetParameter(espeakVOLUME,
+                      std::clamp(static_cast<int>(std::lround(100 * params.volume)), 0, 200), 0);
 
   CallbackState state{&sink, false};
   const std::string buffer(text);  // espeak wants a NUL-terminated string
-  const espeak_ERROR rc =
-      espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0,
-                   espeakCHARS_UTF8 | espeakENDPAUSE, nullptr, &state);
+  const espeak_ERROR rc = espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0,
+                                       espeakCHARS_UTF8 | espeakENDPAUSE, nullptr, &state);
   if (state.stopped) return false;
   if (rc != EE_OK) throw Error(ErrorCode::kEngineFailed, "espeak_Synth failed");
   return true;

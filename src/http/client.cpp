@@ -38,7 +38,8 @@ struct Url {
 
 Url parse_url(std::string url) {
   const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) == 0) url = url.substr(scheme.size());
+  if (url.rfind(scheme, 0) == 0)
+    url = url.substr(scheme.size());
   else if (url.find("://") != std::string::npos)
     throw std::invalid_argument("only http:// servers are supported");
   Url u;
@@ -143,14 +144,17 @@ int run_say(const SayOptions& o) {
       bhttp::read(stream, buffer, parser, ec);
       if (ec && ec != bhttp::error::need_buffer) throw beast::system_error(ec);
       const std::size_t n = sizeof chunk - parser.get().body().size;
-      for (std::size_t i = 0; i < n && total + i < 44; ++i) header[total + i] = static_cast<unsigned char>(chunk[i]);
-      if (total <= 44 && total + n > 44 && first_audio == Clock::time_point{}) first_audio = Clock::now();
+      for (std::size_t i = 0; i < n && total + i < 44; ++i)
+        header[total + i] = static_cast<unsigned char>(chunk[i]);
+      if (total <= 44 && total + n > 44 && first_audio == Clock::time_point{})
+        first_audio = Clock::now();
       total += n;
       if (n > 0 && std::fwrite(chunk, 1, n, out) != n) throw std::runtime_error("write failed");
       if (to_stdout) std::fflush(out);
     }
     const auto end = Clock::now();
-    if (total >= 44) rate = static_cast<int>(header[24] | header[25] << 8 | header[26] << 16 | header[27] << 24);
+    if (total >= 44)
+      rate = static_cast<int>(header[24] | header[25] << 8 | header[26] << 16 | header[27] << 24);
     const std::size_t data = total >= 44 ? total - 44 : 0;
     // A file can hold exact sizes, which every player understands.
     if (!to_stdout && total >= 44) {
@@ -164,9 +168,10 @@ int run_say(const SayOptions& o) {
 
     const double audio_s = rate > 0 ? static_cast<double>(data) / 2.0 / rate : 0.0;
     const double total_s = std::chrono::duration<double>(end - start).count();
-    const double ttfa_ms = first_audio == Clock::time_point{}
-                               ? -1.0
-                               : std::chrono::duration<double, std::milli>(first_audio - start).count();
+    const double ttfa_ms =
+        first_audio == Clock::time_point{}
+            ? -1.0
+            : std::chrono::duration<double, std::milli>(first_audio - start).count();
     std::fprintf(stderr,
                  "lector say: first audio after %.1f ms; %.2f s of audio at %d Hz in %.3f s "
                  "(real-time factor %.4f)\n",

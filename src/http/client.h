@@ -7,10 +7,10 @@ namespace lector::http {
 
 struct SayOptions {
   std::string server = "http://127.0.0.1:8000";
-  std::string engine;   // empty: the server's default
-  std::string voice;    // empty: the server's default
+  std::string engine;                // empty: the server's default
+  std::string voice;                 // empty: the server's default
   std::string speed, pitch, volume;  // passed through as given; the server validates
-  std::string output = "-";  // file path, or "-" for stdout
+  std::string output = "-";          // file path, or "-" for stdout
   std::string text;
 };
 

@@ -155,8 +155,8 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   while (headers_sent && !watch->peer_gone) {
     if (state == api::BodySource::State::kData) {
       stream.expires_after(impl.config.write_timeout);
-      auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk(net::buffer(out)),
-                                               tuple_awaitable);
+      auto [ec, n] =
+          co_await net::async_write(stream, bhttp::make_chunk(net::buffer(out)), tuple_awaitable);
       if (ec) break;
       sent += out.size();
       out.clear();
@@ -179,13 +179,13 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   }
   if (!complete) src->cancel();
   src->finished(complete, sent);
-  co_return complete && keep_alive && !watch->peer_gone;
+  co_return complete&& keep_alive && !watch->peer_gone;
 }
 
 api::Response parse_error_response(const beast::error_code& ec, const HttpConfig& config) {
   if (ec == bhttp::error::body_limit)
-    return api::Api::error_response(413, "request body too large (limit " +
-                                             std::to_string(config.max_body_bytes) + " bytes)");
+    return api::Api::error_response(
+        413, "request body too large (limit " + std::to_string(config.max_body_bytes) + " bytes)");
   if (ec == bhttp::error::header_limit)
     return api::Api::error_response(431, "request headers too large (limit " +
                                              std::to_string(config.max_header_bytes) + " bytes)");
@@ -236,8 +236,7 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
               .count();
       const std::string_view target = request.target;
       obs::log_debug("peer={} {} {} status={} bytes={} total={:.1f}ms", peer, request.method,
-                     target.substr(0, target.find('?')), response.status, response.body.size(),
-                     ms);
+                     target.substr(0, target.find('?')), response.status, response.body.size(), ms);
     }
     if (!keep_alive) break;
   }
@@ -287,7 +286,9 @@ void HttpServer::listen() {
   impl_->acceptor.listen(net::socket_base::max_listen_connections);
 }
 
-std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t HttpServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 void HttpServer::run() {
   impl_->signals.async_wait([this](const beast::error_code& ec, int sig) {
@@ -297,7 +298,8 @@ void HttpServer::run() {
   });
   net::co_spawn(impl_->ioc, accept_loop(*impl_), net::detached);
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->config.threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 1; i < impl_->config.threads; ++i)
+    threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
 }

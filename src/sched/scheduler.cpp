@@ -49,9 +49,8 @@ void Scheduler::start() {
   thread_ = std::thread([this] { loop(); });
 
   std::unique_lock lock(mu_);
-  started_cv_.wait_for(lock, config_.startup_timeout, [this] {
-    return engines_.size() == config_.workers.size();
-  });
+  started_cv_.wait_for(lock, config_.startup_timeout,
+                       [this] { return engines_.size() == config_.workers.size(); });
   for (const auto& [engine, count] : config_.workers) {
     if (engines_.count(engine) == 0)
       obs::log_error("engine {}: no worker started within {} ms; engine disabled", engine,
@@ -154,8 +153,8 @@ SchedulerStats Scheduler::stats() const {
       if (seg.state == SegmentState::kPending && !r.cancelled) ++s.segments_queued;
   static constexpr const char* kNames[] = {"starting", "idle", "busy", "cancelling", "dead"};
   for (const auto& w : workers_)
-    s.workers.push_back({w->engine, w->proc.pid, kNames[static_cast<int>(w->state)],
-                         w->segments_done});
+    s.workers.push_back(
+        {w->engine, w->proc.pid, kNames[static_cast<int>(w->state)], w->segments_done});
   return s;
 }
 
@@ -205,7 +204,7 @@ void Scheduler::loop() {
       } else if (w->state != WorkerState::kDead && w->state != WorkerState::kIdle &&
                  w->deadline <= now) {
         const char* why = w->state == WorkerState::kStarting ? "did not start in time"
-                                                              : "missed its segment deadline";
+                                                             : "missed its segment deadline";
         on_worker_exit(*w, why);
       }
     }
@@ -331,7 +330,7 @@ void Scheduler::on_worker_exit(Worker& w, const char* why) {
   // worker comes back at once but a crash loop does not spin.
   const int f = std::min(w.failures, 6);
   w.respawn_at = Clock::now() + (f == 0 ? std::chrono::milliseconds(0)
-                                         : std::chrono::milliseconds(100 << (f - 1)));
+                                        : std::chrono::milliseconds(100 << (f - 1)));
   ++w.failures;
 
   if (!had_job) return;
@@ -433,8 +432,7 @@ void Scheduler::cancel_request(Request& r) {
 
 void Scheduler::finish_if_idle(std::uint64_t request_id) {
   auto it = requests_.find(request_id);
-  if (it != requests_.end() && it->second.cancelled && it->second.running == 0)
-    requests_.erase(it);
+  if (it != requests_.end() && it->second.cancelled && it->second.running == 0) requests_.erase(it);
 }
 
 std::size_t Scheduler::held_bytes(const Request& r) const {
@@ -461,8 +459,8 @@ void Scheduler::serve_from_cache() {
         Segment& seg = r.segments[i];
         if (seg.state != SegmentState::kPending || seg.cache_checked) continue;
         seg.cache_checked = true;
-        auto hit = cache_.find(
-            SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
+        auto hit =
+            cache_.find(SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
         if (!hit) continue;
         seg.state = SegmentState::kDone;
         seg.pcm = *hit;
@@ -487,9 +485,8 @@ void Scheduler::dispatch() {
         if (begin == requests_.end()) begin = requests_.begin();
         Request& r = begin->second;
         if (r.cancelled || r.spec.engine != w->engine) continue;
-        const std::size_t last = pass == 0 ? r.head + 1
-                                           : std::min(r.segments.size(),
-                                                      r.head + 1 + config_.lookahead);
+        const std::size_t last =
+            pass == 0 ? r.head + 1 : std::min(r.segments.size(), r.head + 1 + config_.lookahead);
         for (std::size_t i = r.head; i < last; ++i) {
           if (r.segments[i].state != SegmentState::kPending) continue;
           if (held_bytes(r) > config_.max_buffered_bytes) {

@@ -26,14 +26,14 @@
 namespace lector::sched {
 
 struct SchedulerConfig {
-  std::string worker_exe;                       // binary to run as `worker`
-  std::map<std::string, int> workers;           // engine name -> pool size
-  std::size_t max_requests = 128;               // requests in flight before 503
-  std::size_t lookahead = 4;                    // segments ahead of the head per request
-  std::size_t max_buffered_bytes = 2u << 20;    // unread audio per request before throttling
+  std::string worker_exe;                     // binary to run as `worker`
+  std::map<std::string, int> workers;         // engine name -> pool size
+  std::size_t max_requests = 128;             // requests in flight before 503
+  std::size_t lookahead = 4;                  // segments ahead of the head per request
+  std::size_t max_buffered_bytes = 2u << 20;  // unread audio per request before throttling
   std::chrono::milliseconds segment_timeout{30000};
   std::chrono::milliseconds startup_timeout{15000};
-  std::size_t cache_bytes = 64u << 20;          // synthesis cache budget; 0 disables it
+  std::size_t cache_bytes = 64u << 20;  // synthesis cache budget; 0 disables it
 };
 
 struct EngineInfo {
@@ -107,12 +107,12 @@ class Scheduler {
   struct Segment {
     std::string text;
     SegmentState state = SegmentState::kPending;
-    int attempts = 0;             // worker deaths while running it
-    std::string pcm;              // audio held until the segment reaches the head
-    std::size_t delivered = 0;    // bytes already streamed to the client
-    std::size_t skip = 0;         // bytes of a retry's output the client already has
+    int attempts = 0;           // worker deaths while running it
+    std::string pcm;            // audio held until the segment reaches the head
+    std::size_t delivered = 0;  // bytes already streamed to the client
+    std::size_t skip = 0;       // bytes of a retry's output the client already has
     bool cache_checked = false;
-    std::string full;             // this attempt's whole output, for the cache
+    std::string full;  // this attempt's whole output, for the cache
   };
 
   struct Request {

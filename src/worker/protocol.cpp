@@ -46,8 +46,8 @@ class Writer {
 
  private:
   void put_at(std::size_t pos, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_[pos + static_cast<std::size_t>(i)] =
-        static_cast<char>((v >> (8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i)
+      out_[pos + static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
   std::string& out_;
   std::size_t start_;
@@ -154,7 +154,8 @@ void encode_audio_header(std::uint64_t job_id, std::size_t pcm_bytes, std::strin
   // The Writer sized the frame without the PCM that follows; add it.
   std::uint32_t len = 0;
   for (int i = 0; i < 4; ++i)
-    len |= static_cast<std::uint32_t>(static_cast<unsigned char>(out[start + static_cast<std::size_t>(i)]))
+    len |= static_cast<std::uint32_t>(
+               static_cast<unsigned char>(out[start + static_cast<std::size_t>(i)]))
            << (8 * i);
   len += static_cast<std::uint32_t>(pcm_bytes);
   for (int i = 0; i < 4; ++i)
@@ -249,7 +250,8 @@ std::optional<FrameView> FrameBuffer::next() {
   if (avail < kFrameHeaderBytes) return std::nullopt;
   const char* p = data_.data() + begin_;
   std::uint32_t len = 0;
-  for (int i = 0; i < 4; ++i) len |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    len |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   if (len == 0 || len > kMaxFrameBytes) throw malformed("bad length");
   if (avail < 4 + static_cast<std::size_t>(len)) return std::nullopt;
   const auto type = static_cast<FrameType>(static_cast<unsigned char>(p[4]));

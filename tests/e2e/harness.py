@@ -117,6 +117,21 @@ def rms(pcm):
     return math.sqrt(sum(v * v for v in a) / len(a))
 
 
+def speech_frames(pcm, rate=22050, threshold=200):
+    """Number of 10 ms frames whose peak exceeds threshold: the length of the speech without
+    its pauses. espeak's pauses vary by a few hundred samples with what the worker spoke
+    before; the speech itself does not, so this compares two renderings much more tightly
+    than their total lengths."""
+    a = samples(pcm)
+    frame = rate // 100
+    n = 0
+    for i in range(0, len(a) - frame + 1, frame):
+        seg = a[i:i + frame]
+        if max(seg) > threshold or -min(seg) > threshold:
+            n += 1
+    return n
+
+
 def median_f0(pcm, rate, frames=20):
     """Median fundamental frequency (Hz) of the loudest frames, by autocorrelation on the
     signal decimated by 2. Crude, but enough to tell a raised pitch from the default."""

@@ -103,6 +103,8 @@ class WavStreamTest(ServerTestCase):
 
 class StreamingTest(ServerTestCase):
     workers = 2
+    # Without the cache, the repeated text is synthesized again, not served from memory.
+    extra_args = ("--cache-bytes", "0")
 
     def test_first_audio_arrives_while_the_rest_is_still_being_synthesized(self):
         # Twice the long text: 16 MB of audio, more than the socket buffers and the server's
@@ -137,6 +139,54 @@ class StreamingTest(ServerTestCase):
         # And the whole of it arrived.
         expected = 2 * espeak_reference(read_text("long"), "en-us")
         self.assert_close(len(pcm) // 2, expected, rel=LONG_TOLERANCE, msg="streamed samples")
+
+
+
+class CacheTest(ServerTestCase):
+    workers = 2
+
+    def settled(self):
+        def check():
+            st = self.server.status()
+            return st if st["requests_active"] == 0 else None
+        return wait_for(check, 10, what="no request in flight")
+
+    def test_repeat_is_served_from_cache_with_identical_audio(self):
+        params = {"text": "The cache keeps this sentence. And this one too.", "voice": "en-us"}
+        s0 = self.settled()
+        _, first = self.server.tts_pcm(params)
+        s1 = self.settled()
+        self.assertGreater(s1["cache"]["misses"], s0["cache"]["misses"])
+        self.assertEqual(s1["cache"]["hits"], s0["cache"]["hits"])
+        self.assertGreater(s1["cache"]["entries"], s0["cache"]["entries"])
+        self.assertGreater(s1["cache"]["bytes"], s0["cache"]["bytes"])
+
+        _, second = self.server.tts_pcm(params)
+        s2 = self.settled()
+        self.assertGreater(s2["cache"]["hits"], s1["cache"]["hits"])
+        self.assertEqual(s2["cache"]["misses"], s1["cache"]["misses"])
+        self.assertEqual(s2["segments_done"], s1["segments_done"], "a cached request was synthesized")
+        self.assertEqual(second, first)
+
+    def test_parameters_are_part_of_the_cache_key(self):
+        text = "Every parameter changes the sound of this sentence."
+        _, base = self.server.tts_pcm({"text": text, "voice": "en-us"})
+        _, base_again = self.server.tts_pcm({"text": text, "voice": "en-us"})
+        self.assertEqual(base_again, base)
+        variants = {"voice": {"voice": "en-gb"}, "speed": {"speed": "2"}, "pitch": {"pitch": "1.5"},
+                    "volume": {"volume": "0.3"}}
+        got = {}
+        for name, extra in variants.items():
+            with self.subTest(parameter=name):
+                s0 = self.settled()
+                _, pcm = self.server.tts_pcm({"text": text, "voice": "en-us", **extra})
+                s1 = self.settled()
+                self.assertEqual(s1["cache"]["hits"], s0["cache"]["hits"], f"{name} change served from cache")
+                self.assertGreater(s1["segments_done"], s0["segments_done"])
+                self.assertNotEqual(pcm, base)
+                got[name] = pcm
+        self.assertLess(len(got["speed"]), 0.7 * len(base))
+        self.assertLess(rms(got["volume"]), 0.5 * rms(base))
 
 
 if __name__ == "__main__":

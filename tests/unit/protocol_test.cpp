@@ -25,8 +25,10 @@ std::vector<std::pair<FrameType, std::string>> split(const std::string& bytes, s
 
 TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
   std::string wire;
-  Hello hello{"espeak", 22050, {{"en-us", "English (America)", "en-US", Gender::kMale, "gmw/en-US"},
-                                {"de", "German", "de", Gender::kUnknown, "gmw/de"}}};
+  Hello hello{"espeak",
+              22050,
+              {{"en-us", "English (America)", "en-US", Gender::kMale, "gmw/en-US"},
+               {"de", "German", "de", Gender::kUnknown, "gmw/de"}}};
   encode(hello, wire);
   encode(SynthesizeJob{42, "en-us", {1.5, 0.75, 2.0}, "Grüße, world."}, wire);
   encode(Cancel{42}, wire);
