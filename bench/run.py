@@ -1,20 +1,24 @@
 #!/usr/bin/python3
-"""Lector benchmark: Lector versus the seed design (RealtimeTTS FastAPI replica).
+"""Lector benchmark: Lector versus the seed design and the raw libespeak-ng library.
 
-One run starts each server under test on a free loopback port, measures it, and stops it
-before the next one starts (so servers never compete for CPU), then prints a Markdown report
-and writes bench/results/latest.md, bench/results/latest.json and, when gnuplot works,
-bench/results/concurrency.png.
+One run measures, one after the other (so they never compete for the CPU):
 
-Measured per server:
-  * single requests: GET /tts?text=... for the short / paragraph / long texts of
-    shared/baselines/texts, R repetitions each, medians of time to first audio (TTFA: first
-    PCM byte after the 44-byte WAV header) and of total time;
-  * concurrency: for each C in --clients, C threads each send K paragraph requests back to
-    back; counts of 200 / 503 / other, TTFA p50/p95 of the successes and aggregate
-    throughput in audio-seconds per wall-second.
+  * the raw library: bench/raw_espeak (C++, libespeak-ng in one thread) synthesizes the
+    paragraph and long texts R times: time to first audio, wall and CPU time, audio seconds;
+  * Lector with the cache off (--cache-bytes 0): single requests (short / paragraph / long,
+    medians of time to first audio and total time), concurrency (C clients x K paragraph
+    requests, C in --clients) with the server's and its workers' CPU (/proc/PID/stat) and RSS
+    (/proc/PID/status, sampled every 50 ms), 50 slow readers (RSS before / during / after),
+    and `wrk` on /engines;
+  * Lector with its default cache: the first request of a text and its immediate repeat
+    (cache hit);
+  * Lector with one worker (cache off): single requests (the long-text speed-up);
+  * the seed replica (shared/baselines/seed_replica): single requests, concurrency, slow
+    readers and wrk, as for Lector.
 
-Only the Python 3 standard library is used; see bench/README.md.
+It then prints a Markdown report whose first table checks each target (as ratios measured in
+this run) and writes bench/results/latest.{md,json} and PNG plots (gnuplot). Only the Python 3
+standard library is used; see bench/README.md.
 """
 
 import argparse
@@ -23,6 +27,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -39,8 +44,25 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_LECTOR = REPO_ROOT / "build" / "release" / "lector"
+DEFAULT_RAW = REPO_ROOT / "build" / "release" / "bench" / "raw_espeak"
+RAW_BUILD_HINT = "cmake --preset release && cmake --build --preset release --target raw_espeak"
 TEXT_NAMES = ("short", "paragraph", "long")
+RAW_TEXTS = ("paragraph", "long")
 WAV_HEADER_BYTES = 44
+MIB = 1024 * 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Targets (reported as met / not met, never asserted).
+T_TTFA_RATIO = 0.25         # Lector paragraph TTFA <= 1/4 of the seed's
+T_CACHE_HIT_MS = 1.0        # cache-hit TTFA < 1 ms
+T_LONG_VS_1W = 1.6          # long text: N workers >= 1.6x faster than 1 worker
+T_LONG_VS_SEED = 8.0        # long text: >= 8x faster than the seed
+T_C8_P95_MS = 50.0          # 8 clients: TTFA p95 < 50 ms
+T_C8_VS_RAW = 1.6           # 8 clients: throughput >= 1.6x raw library on one core
+T_SERVER_CPU = 0.10         # server CPU < 10 % of the workers' CPU
+T_WRK_RATIO = 20.0          # /engines requests/s >= 20x the seed's
+T_RSS_MIB = 60.0            # server + 2 workers < 60 MiB
+TARGET_CLIENTS = 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,18 +129,168 @@ def tts_request(port, text, timeout):
         conn.close()
 
 
-def http_get_status(port, path, timeout=2.0):
-    """Status code of GET path, or None if the server does not answer."""
+def http_get(port, path, timeout=2.0):
+    """(status, body bytes) of GET path, or (None, b"") if the server does not answer."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path)
         resp = conn.getresponse()
-        resp.read()
-        return resp.status
+        return resp.status, resp.read()
     except (OSError, http.client.HTTPException):
-        return None
+        return None, b""
     finally:
         conn.close()
+
+
+def http_get_status(port, path, timeout=2.0):
+    """Status code of GET path, or None if the server does not answer."""
+    return http_get(port, path, timeout)[0]
+
+
+def http_get_json(port, path, timeout=2.0):
+    status, body = http_get(port, path, timeout)
+    if status != 200:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Processes: CPU time and RSS from /proc
+# --------------------------------------------------------------------------------------------
+
+def proc_cpu_s(pid):
+    """utime + stime of a process (all its threads, not its children) in seconds, or None."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ..." - comm may hold spaces; fields after ")" start at state.
+    fields = data.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss_kib(pid):
+    """VmRSS of a process in KiB, or None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def descendants(pid):
+    """All descendant pids of pid (scan of /proc)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+class Probe:
+    """The processes of one server under test: the server itself and its engine workers.
+    Lector's workers are the pids in GET /status "workers"; the seed synthesizes in-process
+    (its descendants, normally none, are counted as workers)."""
+
+    def __init__(self, server):
+        self.server = server
+
+    @property
+    def pid(self):
+        return self.server.proc.pid
+
+    def worker_pids(self):
+        if self.server.kind == "lector":
+            st = http_get_json(self.server.port, "/status")
+            if st is not None:
+                return [int(w["pid"]) for w in st.get("workers", []) if w.get("pid")]
+        return descendants(self.pid)
+
+    def pids(self):
+        return [self.pid] + self.worker_pids()
+
+    def rss_mib(self):
+        pids = self.pids()
+        return sum(proc_rss_kib(p) or 0 for p in pids) / 1024, len(pids)
+
+    def cpu(self):
+        """Snapshot: server CPU s and {worker pid: CPU s}."""
+        workers = {}
+        for p in self.worker_pids():
+            c = proc_cpu_s(p)
+            if c is not None:
+                workers[p] = c
+        return {"server": proc_cpu_s(self.pid) or 0.0, "workers": workers}
+
+
+def cpu_delta(a, b):
+    """CPU seconds used between two snapshots. A worker that appeared in between (respawn)
+    counts whole; one that vanished is lost (reported in `lost_workers`)."""
+    workers = sum(v - a["workers"].get(p, 0.0) for p, v in b["workers"].items())
+    lost = [p for p in a["workers"] if p not in b["workers"]]
+    return {"server_s": b["server"] - a["server"], "workers_s": workers,
+            "lost_workers": lost}
+
+
+class RssSampler(threading.Thread):
+    """Every `interval` s, the summed VmRSS of the probe's processes: samples (t, MiB, n)
+    with t = time.monotonic(). The pid list is fetched once and again only when a process
+    vanished (a respawned worker), so sampling does not load the server."""
+
+    def __init__(self, probe, interval=0.05):
+        super().__init__(daemon=True)
+        self.probe = probe
+        self.interval = interval
+        self.samples = []
+        self._stop_evt = threading.Event()
+
+    def run(self):
+        pids = self.probe.pids()
+        while True:
+            total, missing = 0, False
+            for p in pids:
+                k = proc_rss_kib(p)
+                if k is None:
+                    missing = True
+                else:
+                    total += k
+            self.samples.append((time.monotonic(), total / 1024, len(pids)))
+            if missing:
+                pids = self.probe.pids()
+            if self._stop_evt.wait(self.interval):
+                break
+
+    def stop(self):
+        self._stop_evt.set()
+        self.join()
+        return self.samples
+
+    def peak(self, t_from=None, t_to=None):
+        vals = [m for t, m, _ in self.samples
+                if (t_from is None or t >= t_from) and (t_to is None or t <= t_to)]
+        return max(vals) if vals else None
+
+
+def loadavg():
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,15 +309,20 @@ class ServerError(Exception):
 
 
 class Server:
-    """A server process under test, in its own process group so it is killed with children."""
+    """A server process under test, in its own process group so it is killed with children.
 
-    def __init__(self, key, label, argv_fn, ready_path, log_dir, workers=None):
+    `plan` names the measurements it gets: "single", "concurrency", "slow", "wrk", "cache".
+    """
+
+    def __init__(self, key, label, kind, argv_fn, ready_path, log_dir, workers, plan):
         self.key = key                  # short id used in JSON and plot file names
         self.label = label              # row label in the tables
+        self.kind = kind                # "lector" or "seed"
         self.argv_fn = argv_fn          # port -> argv
         self.ready_path = ready_path    # polled until it answers 200
         self.log_path = log_dir / f"server-{key}.log"
         self.workers = workers          # concurrency we expect the server to have (warm-up)
+        self.plan = plan
         self.proc = None
         self.port = None
         self.argv = None
@@ -216,11 +393,61 @@ def percentile(values, p):
 
 
 def median(values):
+    values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
 
 
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
 # --------------------------------------------------------------------------------------------
-# Measurements
+# The raw library
+# --------------------------------------------------------------------------------------------
+
+def measure_raw(raw_bin, shared, runs, log):
+    """Run raw_espeak for the paragraph and long texts; per text: medians and totals."""
+    out = {"argv": [], "texts": {}}
+    for name in RAW_TEXTS:
+        path = shared / "baselines" / "texts" / f"{name}.txt"
+        argv = [str(raw_bin), str(path), str(runs)]
+        out["argv"].append(argv)
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited with {p.returncode}: "
+                               f"{p.stderr.strip()[:300]}")
+        data = json.loads(p.stdout)
+        rs = data["runs"]
+        audio = sum(r["audio_s"] for r in rs)
+        cpu = sum(r["cpu_ms"] for r in rs) / 1e3
+        wall = sum(r["wall_ms"] for r in rs) / 1e3
+        s = {
+            "runs": len(rs),
+            "sample_rate": data["sample_rate"],
+            "init_ms": data["init_ms"],
+            "ttfa_ms": median([r["ttfa_ms"] for r in rs]),
+            "ttfa_min_ms": min(r["ttfa_ms"] for r in rs),
+            "ttfa_max_ms": max(r["ttfa_ms"] for r in rs),
+            "wall_ms": median([r["wall_ms"] for r in rs]),
+            "cpu_ms": median([r["cpu_ms"] for r in rs]),
+            "audio_s": median([r["audio_s"] for r in rs]),
+            # One thread: audio-seconds per CPU-second is what one core delivers when it is
+            # not shared; per wall-second shows what it delivered on this (busy) machine.
+            "audio_per_cpu_s": ratio(audio, cpu),
+            "audio_per_wall_s": ratio(audio, wall),
+            "cpu_ms_per_audio_s": ratio(cpu * 1e3, audio),
+            "raw": rs,
+        }
+        out["texts"][name] = s
+        log(f"  {name:9s} first audio {fmt(s['ttfa_ms'], 2)} ms  wall {fmt_ms(s['wall_ms'])} ms"
+            f"  CPU {fmt_ms(s['cpu_ms'])} ms  audio {fmt(s['audio_s'], 2)} s  "
+            f"{fmt(s['audio_per_cpu_s'], 0)} audio-s/CPU-s  "
+            f"{fmt(s['audio_per_wall_s'], 0)} audio-s/wall-s")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements of a server
 # --------------------------------------------------------------------------------------------
 
 def run_burst(port, text, clients, per_client, timeout):
@@ -258,6 +485,22 @@ def warm_up(server, texts, timeout):
     time.sleep(0.2)
 
 
+def summarize_single(runs, failures, reps, retries):
+    return {
+        "reps": reps,
+        "ok": len(runs),
+        "failures": [{"status": f["status"], "error": f["error"]} for f in failures],
+        "retries_503": retries,
+        "ttfa_ms": median([r["ttfa_ms"] for r in runs]),
+        "ttfa_min_ms": min((r["ttfa_ms"] for r in runs), default=None),
+        "ttfa_max_ms": max((r["ttfa_ms"] for r in runs), default=None),
+        "total_ms": median([r["total_ms"] for r in runs]),
+        "audio_s": median([r["audio_s"] for r in runs]),
+        "rate": runs[0]["rate"] if runs else None,
+        "raw": runs + failures,
+    }
+
+
 def measure_single(server, texts, reps, pause, timeout, log):
     """R sequential requests per text. A 503 (the seed's semaphore can still be held for a
     moment after a body ended) is retried after a pause and counted in `retries_503`."""
@@ -272,34 +515,68 @@ def measure_single(server, texts, reps, pause, timeout, log):
                     retries += 1
                     continue
                 break
-            if r["ok"]:
-                runs.append(r)
-            else:
-                failures.append(r)
-        s = {
-            "reps": reps,
-            "ok": len(runs),
-            "failures": [{"status": f["status"], "error": f["error"]} for f in failures],
-            "retries_503": retries,
-            "ttfa_ms": median([r["ttfa_ms"] for r in runs]),
-            "ttfa_min_ms": min((r["ttfa_ms"] for r in runs), default=None),
-            "ttfa_max_ms": max((r["ttfa_ms"] for r in runs), default=None),
-            "total_ms": median([r["total_ms"] for r in runs]),
-            "audio_s": median([r["audio_s"] for r in runs]),
-            "rate": runs[0]["rate"] if runs else None,
-            "raw": runs + failures,
-        }
+            (runs if r["ok"] else failures).append(r)
+        s = summarize_single(runs, failures, reps, retries)
         out[name] = s
         log(f"  {name:9s} TTFA {fmt_ms(s['ttfa_ms'])} ms  total {fmt_ms(s['total_ms'])} ms  "
             f"audio {fmt(s['audio_s'], 2)} s  ({s['ok']}/{reps} ok, {retries} retried 503)")
     return out
 
 
-def measure_concurrency(server, text, client_counts, per_client, settle, timeout, log):
+def cache_counters(port):
+    st = http_get_json(port, "/status")
+    if st is None or "cache" not in st:
+        return None
+    return st["cache"].get("hits", 0), st["cache"].get("misses", 0)
+
+
+def measure_cache(server, texts, reps, pause, timeout, log):
+    """Per text and repetition: a request whose text is new ("Take N. " + text, N unique in
+    the run, so at least its first sentence is not cached), then the same request again at
+    once (a cache hit). GET /status is read around each request for the cache counters."""
+    first, repeat = {}, {}
+    n = 0
+    for name in TEXT_NAMES:
+        runs = {"first": [], "repeat": []}
+        fails = {"first": [], "repeat": []}
+        segs = {"first": [0, 0], "repeat": [0, 0]}       # [hits, misses]
+        for _ in range(reps):
+            n += 1
+            text = f"Take {n}. " + texts[name]
+            time.sleep(pause)
+            c0 = cache_counters(server.port)
+            r1 = tts_request(server.port, text, timeout)
+            c1 = cache_counters(server.port)
+            r2 = tts_request(server.port, text, timeout)
+            c2 = cache_counters(server.port)
+            for which, r, a, b in (("first", r1, c0, c1), ("repeat", r2, c1, c2)):
+                (runs[which] if r["ok"] else fails[which]).append(r)
+                if a is not None and b is not None:
+                    segs[which][0] += b[0] - a[0]
+                    segs[which][1] += b[1] - a[1]
+        for which, dest in (("first", first), ("repeat", repeat)):
+            s = summarize_single(runs[which], fails[which], reps, 0)
+            s["cache_hits"], s["cache_misses"] = segs[which]
+            dest[name] = s
+        log(f"  {name:9s} first TTFA {fmt_ms(first[name]['ttfa_ms'])} ms; immediate repeat "
+            f"TTFA {fmt(repeat[name]['ttfa_ms'], 2)} ms, total "
+            f"{fmt_ms(repeat[name]['total_ms'])} ms (segments: {segs['repeat'][0]} hit, "
+            f"{segs['repeat'][1]} missed)")
+    return {"first": first, "repeat": repeat}
+
+
+def measure_concurrency(server, probe, text, client_counts, per_client, settle, timeout, log):
+    """Bursts of C clients; CPU of the server and of its workers around each burst, and
+    RSS sampled every 50 ms over the whole phase."""
     out = {}
+    sampler = RssSampler(probe)
+    sampler.start()
+    phase = {"server_s": 0.0, "workers_s": 0.0, "audio_s": 0.0, "lost_workers": []}
     for c in client_counts:
         time.sleep(settle)
+        cpu0 = probe.cpu()
         results, wall = run_burst(server.port, text, c, per_client, timeout)
+        cpu = cpu_delta(cpu0, probe.cpu())
         ok = [r for r in results if r["ok"]]
         n503 = sum(1 for r in results if r["status"] == 503)
         ttfa = [r["ttfa_ms"] for r in ok]
@@ -317,16 +594,296 @@ def measure_concurrency(server, text, client_counts, per_client, settle, timeout
             "wall_s": wall,
             "audio_s": audio,
             "throughput": audio / wall if wall > 0 else None,
+            "server_cpu_s": cpu["server_s"],
+            "workers_cpu_s": cpu["workers_s"],
+            "loadavg": loadavg(),
             "raw": results,
         }
         out[str(c)] = s
+        phase["server_s"] += cpu["server_s"]
+        phase["workers_s"] += cpu["workers_s"]
+        phase["audio_s"] += audio
+        phase["lost_workers"] += cpu["lost_workers"]
         others = sorted({f"{r['status']}: {r['error']}" for r in results
                          if not r["ok"] and r["status"] != 503})
         log(f"  C={c:<3d} {s['ok']}/{s['requests']} ok, {n503}x503, {s['other']} other; "
             f"TTFA p50 {fmt_ms(s['ttfa_p50_ms'])} p95 {fmt_ms(s['ttfa_p95_ms'])} ms; "
-            f"{fmt(s['throughput'], 1)} audio-s/s"
+            f"{fmt(s['throughput'], 1)} audio-s/s; CPU server {fmt(cpu['server_s'], 2)} s, "
+            f"workers {fmt(cpu['workers_s'], 2)} s"
             + (f"; other: {others[:3]}" if others else ""))
-    return out
+    samples = sampler.stop()
+    phase["rss_peak_mib"] = sampler.peak()
+    phase["rss_samples"] = len(samples)
+    phase["server_over_workers"] = ratio(phase["server_s"], phase["workers_s"])
+    phase["server_cpu_ms_per_audio_s"] = ratio(phase["server_s"] * 1e3, phase["audio_s"])
+    phase["workers_cpu_ms_per_audio_s"] = ratio(phase["workers_s"] * 1e3, phase["audio_s"])
+    phase["total_cpu_ms_per_audio_s"] = ratio((phase["server_s"] + phase["workers_s"]) * 1e3,
+                                              phase["audio_s"])
+    log(f"  phase: CPU server {fmt(phase['server_s'], 2)} s, workers "
+        f"{fmt(phase['workers_s'], 2)} s (ratio {fmt(phase['server_over_workers'], 3)}), "
+        f"peak RSS {fmt(phase['rss_peak_mib'], 1)} MiB")
+    return out, phase
+
+
+def open_slow_reader(port, request, read_bytes, rcvbuf, timeout):
+    """Connect, send the request, read about `read_bytes` bytes, then return the socket
+    (which the caller leaves unread). A small SO_RCVBUF keeps the kernel from absorbing the
+    stream, so the server itself has to hold (or bound) what the client does not read."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    got = b""
+    try:
+        s.connect(("127.0.0.1", port))
+        s.sendall(request)
+        eof = False
+        while len(got) < read_bytes:
+            d = s.recv(min(65536, read_bytes - len(got)))
+            if not d:
+                eof = True
+                break
+            got += d
+        m = re.match(rb"HTTP/1\.[01] (\d{3})", got)
+        return s, {"status": int(m.group(1)) if m else "bad", "bytes": len(got), "eof": eof}
+    except OSError as e:
+        s.close()
+        return None, {"status": "error", "bytes": len(got), "error": f"{type(e).__name__}: {e}"}
+
+
+def measure_slow_readers(server, probe, text, n, stall, read_bytes, rcvbuf, timeout, log):
+    """n concurrent GET /tts for `text` that read `read_bytes` bytes and then stall for
+    `stall` s; RSS sampled every 50 ms before, during and after."""
+    path = "/tts?text=" + urllib.parse.quote(text, safe="")
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+               "User-Agent: lector-bench-slow-reader\r\nConnection: close\r\n\r\n").encode()
+    sampler = RssSampler(probe)
+    t0 = time.monotonic()
+    sampler.start()
+    time.sleep(0.5)                                 # baseline samples
+    marks = {"open": time.monotonic()}
+    socks, info = [None] * n, [None] * n
+
+    def opener(i):
+        socks[i], info[i] = open_slow_reader(server.port, request, read_bytes, rcvbuf, timeout)
+
+    threads = [threading.Thread(target=opener, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    marks["opened"] = time.monotonic()
+    statuses = {}
+    for x in info:
+        statuses[str(x["status"])] = statuses.get(str(x["status"]), 0) + 1
+    log(f"  {n} slow readers open in {marks['opened'] - marks['open']:.2f} s, statuses "
+        f"{statuses}; stalling {stall:g} s")
+    time.sleep(stall)
+    marks["close"] = time.monotonic()
+    for s in socks:
+        if s is not None:
+            s.close()
+    # Wait until the server has noticed the disconnects (Lector: no request in flight).
+    drained = None
+    if server.kind == "lector":
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            st = http_get_json(server.port, "/status")
+            if st is not None and st.get("requests_active", 1) == 0:
+                drained = time.monotonic() - marks["close"]
+                break
+            time.sleep(0.1)
+    else:
+        time.sleep(1.0)
+    time.sleep(0.5)
+    marks["after"] = time.monotonic()
+    samples = sampler.stop()
+    before = [m for t, m, _ in samples if t < marks["open"]]
+    res = {
+        "readers": n, "stall_s": stall, "read_bytes": read_bytes, "rcvbuf": rcvbuf,
+        "statuses": statuses,
+        "before_mib": max(before) if before else None,
+        "peak_during_mib": sampler.peak(marks["open"], marks["close"]),
+        "end_of_stall_mib": next((m for t, m, _ in reversed(samples) if t <= marks["close"]),
+                                 None),
+        "after_mib": samples[-1][1] if samples else None,
+        "drained_after_close_s": drained,
+        "marks_s": {k: v - t0 for k, v in marks.items()},
+        "samples": [(round(t - t0, 3), round(m, 3), k) for t, m, k in samples],
+        "readers_info": info,
+    }
+    res["growth_mib"] = (None if res["before_mib"] is None or res["peak_during_mib"] is None
+                         else res["peak_during_mib"] - res["before_mib"])
+    log(f"  RSS before {fmt(res['before_mib'], 1)} MiB, peak while stalled "
+        f"{fmt(res['peak_during_mib'], 1)} MiB, after close {fmt(res['after_mib'], 1)} MiB"
+        + (f" (server idle {drained:.2f} s after close)" if drained is not None else ""))
+    return res
+
+
+def run_wrk(port, duration, threads, connections, log):
+    wrk = shutil.which("wrk")
+    if not wrk:
+        log("  wrk not found; skipped")
+        return None
+    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration:g}s",
+            f"http://127.0.0.1:{port}/engines"]
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log(f"  wrk failed: {e}")
+        return {"argv": argv, "error": str(e)}
+    out = p.stdout
+    res = {"argv": ["wrk"] + argv[1:], "returncode": p.returncode, "output": out}
+
+    def grab(pattern, conv=float):
+        m = re.search(pattern, out)
+        return conv(m.group(1)) if m else None
+
+    res["requests_per_s"] = grab(r"Requests/sec:\s+([\d.]+)")
+    res["requests"] = grab(r"(\d+) requests in", int)
+    res["non_2xx"] = grab(r"Non-2xx or 3xx responses:\s+(\d+)", int) or 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
+    res["latency_avg"] = m.group(1) if m else None
+    log(f"  wrk /engines: {fmt(res['requests_per_s'], 0)} requests/s, latency avg "
+        f"{res['latency_avg']}, {res['non_2xx']} non-2xx, {res['socket_errors']} socket errors")
+    return res
+
+
+def measure_server(server, texts, args, log):
+    """Start, measure as the server's plan says, stop. Returns the report entry."""
+    entry = {"key": server.key, "label": server.label, "kind": server.kind,
+             "argv": server.argv, "loadavg_at_start": loadavg(), "memory": {}}
+    probe = Probe(server)
+    time.sleep(0.3)                 # let the workers finish starting
+    entry["memory"]["after_startup_mib"], entry["memory"]["processes"] = probe.rss_mib()
+    log(f"   ready on port {server.port}; RSS {entry['memory']['after_startup_mib']:.1f} MiB "
+        f"({entry['memory']['processes']} processes); load {entry['loadavg_at_start']}; "
+        "warming up")
+    warm_up(server, texts, args.timeout)
+    entry["memory"]["after_warmup_mib"] = probe.rss_mib()[0]
+    if "single" in server.plan:
+        entry["single"] = measure_single(server, texts, args.reps, args.pause, args.timeout, log)
+    if "cache" in server.plan:
+        sampler = RssSampler(probe)
+        sampler.start()
+        entry["cache"] = measure_cache(server, texts, args.reps, args.pause, args.timeout, log)
+        sampler.stop()
+        entry["memory"]["peak_cache_phase_mib"] = sampler.peak()
+    if "concurrency" in server.plan:
+        entry["concurrency"], entry["concurrency_phase"] = measure_concurrency(
+            server, probe, texts["paragraph"], args.client_counts, args.per_client,
+            settle=0.5, timeout=args.timeout, log=log)
+        entry["memory"]["peak_concurrency_mib"] = entry["concurrency_phase"]["rss_peak_mib"]
+    if "slow" in server.plan and args.slow_readers > 0:
+        time.sleep(0.5)
+        entry["slow_readers"] = measure_slow_readers(
+            server, probe, texts["long"], args.slow_readers, args.stall, args.read_bytes,
+            args.rcvbuf, args.timeout, log)
+    if "wrk" in server.plan and args.wrk_duration > 0:
+        time.sleep(0.5)
+        entry["wrk"] = run_wrk(server.port, args.wrk_duration, 2, 32, log)
+    if server.kind == "lector":
+        entry["status_at_end"] = http_get_json(server.port, "/status")
+    entry["loadavg_at_end"] = loadavg()
+    return entry
+
+
+# --------------------------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------------------------
+
+def evaluate_targets(report):
+    """One row per target: what, measured (text), target (text), met (True/False/None)."""
+    by = {s["key"]: s for s in report["servers"]}
+    lec, l1, cache, seed = by.get("lector"), by.get("lector1"), by.get("lector-cache"), \
+        by.get("seed")
+    raw = (report.get("raw") or {}).get("texts", {})
+    rows = []
+
+    def add(what, measured, target, met):
+        rows.append({"target": what, "measured": measured, "goal": target, "met": met})
+
+    def single(entry, text, field):
+        return (((entry or {}).get("single") or {}).get(text) or {}).get(field)
+
+    # 1. Paragraph TTFA vs the seed.
+    a, b = single(lec, "paragraph", "ttfa_ms"), single(seed, "paragraph", "ttfa_ms")
+    r = ratio(a, b)
+    add("Paragraph TTFA, Lector (uncached) / seed (medians)",
+        f"{fmt(a, 2)} / {fmt(b, 2)} ms = {fmt(r, 2)}×", f"≤ {T_TTFA_RATIO:g}×",
+        None if r is None else r <= T_TTFA_RATIO)
+    # 2. Cache hit.
+    hit = ((((cache or {}).get("cache") or {}).get("repeat") or {}).get("paragraph") or {})
+    h = hit.get("ttfa_ms")
+    add("Paragraph TTFA of an immediate repeat (cache hit, median)",
+        f"{fmt(h, 2)} ms ({hit.get('cache_hits', '–')} segments hit, "
+        f"{hit.get('cache_misses', '–')} missed)" if hit else "–",
+        f"< {T_CACHE_HIT_MS:g} ms", None if h is None else h < T_CACHE_HIT_MS)
+    # 3-4. Long text total.
+    lt, l1t, st = (single(lec, "long", "total_ms"), single(l1, "long", "total_ms"),
+                   single(seed, "long", "total_ms"))
+    r = ratio(l1t, lt)
+    add(f"Long text total, speed-up of {lec['label'] if lec else 'Lector'} over 1 worker",
+        f"{fmt_ms(l1t)} / {fmt_ms(lt)} ms = {fmt(r, 2)}×", f"≥ {T_LONG_VS_1W:g}×",
+        None if r is None else r >= T_LONG_VS_1W)
+    r = ratio(st, lt)
+    add("Long text total, speed-up over the seed",
+        f"{fmt_ms(st)} / {fmt_ms(lt)} ms = {fmt(r, 1)}×", f"≥ {T_LONG_VS_SEED:g}×",
+        None if r is None else r >= T_LONG_VS_SEED)
+    # 5-7. 8 clients.
+    c8 = ((lec or {}).get("concurrency") or {}).get(str(TARGET_CLIENTS))
+    if c8:
+        add(f"{TARGET_CLIENTS} clients: every request served, no 503",
+            f"{c8['ok']}/{c8['requests']} ok, {c8['status_503']}×503, {c8['other']} other",
+            "0×503, all 200", c8["status_503"] == 0 and c8["other"] == 0)
+        p95 = c8["ttfa_p95_ms"]
+        add(f"{TARGET_CLIENTS} clients: TTFA p95", f"{fmt(p95, 1)} ms",
+            f"< {T_C8_P95_MS:g} ms", None if p95 is None else p95 < T_C8_P95_MS)
+        rawtp = (raw.get("paragraph") or {}).get("audio_per_cpu_s")
+        r = ratio(c8["throughput"], rawtp)
+        add(f"{TARGET_CLIENTS} clients: audio-s per wall-s / raw library on one core "
+            "(paragraph, audio-s per CPU-s)",
+            f"{fmt(c8['throughput'], 0)} / {fmt(rawtp, 0)} = {fmt(r, 2)}×",
+            f"≥ {T_C8_VS_RAW:g}×", None if r is None else r >= T_C8_VS_RAW)
+    else:
+        add(f"{TARGET_CLIENTS} clients (no 503, TTFA p95, throughput)", "not measured "
+            f"(add {TARGET_CLIENTS} to --clients)", "", None)
+    # 8. Server CPU.
+    ph = (lec or {}).get("concurrency_phase")
+    if ph:
+        r = ph["server_over_workers"]
+        add("Server CPU / workers' CPU while streaming (concurrency phase)",
+            f"{fmt(ph['server_s'], 2)} / {fmt(ph['workers_s'], 2)} s = "
+            f"{fmt(100 * r if r is not None else None, 1)} %",
+            f"< {100 * T_SERVER_CPU:g} %", None if r is None else r < T_SERVER_CPU)
+    else:
+        add("Server CPU / workers' CPU", "not measured", f"< {100 * T_SERVER_CPU:g} %", None)
+    # 9. wrk.
+    a = ((lec or {}).get("wrk") or {}).get("requests_per_s")
+    b = ((seed or {}).get("wrk") or {}).get("requests_per_s")
+    r = ratio(a, b)
+    add("wrk GET /engines requests/s, Lector / seed",
+        f"{fmt(a, 0)} / {fmt(b, 0)} = {fmt(r, 1)}×", f"≥ {T_WRK_RATIO:g}×",
+        None if r is None else r >= T_WRK_RATIO)
+    # 10. RSS.
+    nw = report["params"]["workers"]
+    mem = (lec or {}).get("memory") or {}
+    for key, what in (("after_startup_mib", "after startup"),
+                      ("peak_concurrency_mib", "peak during the concurrency phase")):
+        v = mem.get(key)
+        add(f"RSS server + {nw} workers, {what}", f"{fmt(v, 1)} MiB",
+            f"< {T_RSS_MIB:g} MiB" + ("" if nw == 2 else " (stated for 2 workers)"),
+            None if v is None else v < T_RSS_MIB)
+    sr = (lec or {}).get("slow_readers")
+    if sr:
+        v = sr["peak_during_mib"]
+        add(f"RSS under {sr['readers']} slow readers (stalled {sr['stall_s']:g} s): "
+            "before / peak / after close",
+            f"{fmt(sr['before_mib'], 1)} / {fmt(v, 1)} / {fmt(sr['after_mib'], 1)} MiB "
+            f"(+{fmt(sr['growth_mib'], 1)} MiB)",
+            f"flat: peak < {T_RSS_MIB:g} MiB", None if v is None else v < T_RSS_MIB)
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,7 +897,7 @@ def fmt(x, digits=1):
 def fmt_ms(x):
     if x is None:
         return "–"
-    return f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
+    return f"{x:,.2f}" if x < 10 else f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
 
 
 def machine_info():
@@ -352,60 +909,141 @@ def machine_info():
                 break
     except OSError:
         pass
-    try:
-        # Other jobs on the machine skew the numbers; the load average shows it.
-        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        load = "unknown"
+    # Other jobs on the machine skew the numbers; the load average shows it.
     return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
-            "python": platform.python_version(), "loadavg_at_start": load}
+            "python": platform.python_version(), "loadavg_at_start": loadavg()}
+
+
+def single_row(label, name, words, r, extra=""):
+    rt = r["audio_s"] / (r["total_ms"] / 1e3) if r["audio_s"] and r["total_ms"] else None
+    okreps = f"{r['ok']}/{r['reps']}"
+    if r["failures"]:
+        okreps += " (failed: " + ", ".join(sorted({str(f["status"])
+                                                  for f in r["failures"]})) + ")"
+    if r["retries_503"]:
+        okreps += f" ({r['retries_503']}×503 retried)"
+    return (f"| {label} | {name} | {words} | {fmt(r['audio_s'], 2)} | {fmt_ms(r['ttfa_ms'])} "
+            f"| {fmt_ms(r['ttfa_min_ms'])}–{fmt_ms(r['ttfa_max_ms'])} "
+            f"| {fmt_ms(r['total_ms'])} | {fmt(rt, 0)} | {okreps}{extra} |")
 
 
 def render_markdown(report):
     m = report["machine"]
+    p = report["params"]
+    by = {s["key"]: s for s in report["servers"]}
+    raw = (report.get("raw") or {}).get("texts", {})
     L = []
     L.append("# Lector benchmark")
     L.append("")
     L.append(f"- date: {report['date']}")
     L.append(f"- machine: {m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}, "
-             f"Python {m['python']}; load average at start {m['loadavg_at_start']}")
-    L.append(f"- command: `{report['command']}`")
-    p = report["params"]
+             f"Python {m['python']}; load average (1/5/15 min) at start "
+             f"{m['loadavg_at_start']}, at end {m.get('loadavg_at_end', '–')}")
+    L.append(f"- command: `{report['command']}` ({report.get('duration_s', 0):.0f} s)")
     L.append(f"- single requests: {p['reps']} repetitions per text, medians; concurrency: "
              f"paragraph text, {p['per_client']} requests per client, clients "
-             f"{', '.join(map(str, p['clients']))}")
+             f"{', '.join(map(str, p['clients']))}; raw library: {p['raw_runs']} runs per text")
     for s in report["servers"]:
-        L.append(f"- {s['label']}: `{' '.join(shlex.quote(a) for a in s['argv'])}`")
+        L.append(f"- {s['label']}: `{' '.join(shlex.quote(a) for a in s['argv'])}` "
+                 f"(load at start {s['loadavg_at_start']})")
+    if report.get("raw"):
+        L.append(f"- raw libespeak-ng: `{' '.join(shlex.quote(a) for a in report['raw']['argv'][0])}`"
+                 f" (and the long text)")
     for note in report["skipped"]:
         L.append(f"- skipped: {note}")
     words = report["text_words"]
 
     L.append("")
+    L.append("## Targets")
+    L.append("")
+    L.append("Ratios are between servers measured in this run, one after the other. "
+             "\"Lector\" is the multi-worker server with the cache off unless a row says "
+             "otherwise.")
+    L.append("")
+    L.append("| # | target | measured | target | result |")
+    L.append("|---:|---|---|---|---|")
+    for i, t in enumerate(report["targets"], 1):
+        res = {True: "**met**", False: "**not met**", None: "not measured"}[t["met"]]
+        L.append(f"| {i} | {t['target']} | {t['measured']} | {t['goal']} | {res} |")
+
+    if raw:
+        L.append("")
+        L.append("## Raw libespeak-ng (one thread, no server)")
+        L.append("")
+        L.append("`bench/raw_espeak`: espeak_Synth on the whole text in AUDIO_OUTPUT_SYNCHRONOUS "
+                 "mode, voice en-us; first audio = first callback carrying samples; CPU = "
+                 "CLOCK_PROCESS_CPUTIME_ID. audio-s per CPU-s is what one unshared core "
+                 "delivers; per wall-s is what it delivered on this machine under its load.")
+        L.append("")
+        L.append("| text | runs | audio s | first audio ms (median, min–max) | wall ms | CPU ms "
+                 "| audio-s per CPU-s | audio-s per wall-s |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for name in RAW_TEXTS:
+            r = raw.get(name)
+            if r:
+                L.append(f"| {name} | {r['runs']} | {fmt(r['audio_s'], 2)} "
+                         f"| {fmt(r['ttfa_ms'], 2)} ({fmt(r['ttfa_min_ms'], 2)}–"
+                         f"{fmt(r['ttfa_max_ms'], 2)}) | {fmt_ms(r['wall_ms'])} "
+                         f"| {fmt_ms(r['cpu_ms'])} | {fmt(r['audio_per_cpu_s'], 0)} "
+                         f"| {fmt(r['audio_per_wall_s'], 0)} |")
+        lec = by.get("lector")
+        if lec:
+            L.append("")
+            L.append(f"Lector ({lec['label']}) against the raw library:")
+            L.append("")
+            L.append("| measure | Lector | raw libespeak-ng | Lector / raw |")
+            L.append("|---|---:|---:|---:|")
+            for name in RAW_TEXTS:
+                a = ((lec.get("single") or {}).get(name) or {}).get("ttfa_ms")
+                b = (raw.get(name) or {}).get("ttfa_ms")
+                L.append(f"| {name} TTFA ms (Lector over HTTP, uncached) | {fmt(a, 2)} "
+                         f"| {fmt(b, 2)} | {fmt(ratio(a, b), 1)}× |")
+            a = ((lec.get("single") or {}).get("long") or {}).get("total_ms")
+            b = (raw.get("long") or {}).get("wall_ms")
+            L.append(f"| long text total ms (raw: one call, wall) | {fmt_ms(a)} | {fmt_ms(b)} "
+                     f"| {fmt(ratio(a, b), 2)}× |")
+            c8 = (lec.get("concurrency") or {}).get(str(TARGET_CLIENTS))
+            b = (raw.get("paragraph") or {}).get("audio_per_cpu_s")
+            if c8:
+                L.append(f"| audio-s per wall-s, {TARGET_CLIENTS} clients (raw: per CPU-s, "
+                         f"one core) | {fmt(c8['throughput'], 0)} | {fmt(b, 0)} "
+                         f"| {fmt(ratio(c8['throughput'], b), 2)}× |")
+            ph = lec.get("concurrency_phase")
+            b = (raw.get("paragraph") or {}).get("cpu_ms_per_audio_s")
+            if ph:
+                L.append(f"| workers' CPU ms per audio-second (concurrency phase) "
+                         f"| {fmt(ph['workers_cpu_ms_per_audio_s'], 2)} | {fmt(b, 2)} "
+                         f"| {fmt(ratio(ph['workers_cpu_ms_per_audio_s'], b), 2)}× |")
+                L.append(f"| server + workers CPU ms per audio-second | "
+                         f"{fmt(ph['total_cpu_ms_per_audio_s'], 2)} | {fmt(b, 2)} "
+                         f"| {fmt(ratio(ph['total_cpu_ms_per_audio_s'], b), 2)}× |")
+
+    L.append("")
     L.append("## Single request (medians)")
     L.append("")
     L.append("TTFA = time from sending `GET /tts` to the first PCM byte after the 44-byte "
-             "WAV header; total = until the body ended; × real time = audio s / total s.")
+             "WAV header; total = until the body ended; × real time = audio s / total s. "
+             "\"cache on\" rows: *first* is a new text (\"Take N. \" + the text, N unique, "
+             "so its first sentence is not cached; later sentences may be), *repeat* is the "
+             "same request sent again at once; segment hits/misses from `GET /status`.")
     L.append("")
     L.append("| server | text | words | audio s | TTFA ms | TTFA min–max ms | total ms "
              "| × real time | ok/reps |")
     L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for s in report["servers"]:
         for name in TEXT_NAMES:
-            r = s["single"].get(name)
-            if r is None:
-                continue
-            rt = (r["audio_s"] / (r["total_ms"] / 1e3)
-                  if r["audio_s"] and r["total_ms"] else None)
-            okreps = f"{r['ok']}/{r['reps']}"
-            if r["failures"]:
-                okreps += " (failed: " + ", ".join(sorted({str(f["status"])
-                                                          for f in r["failures"]})) + ")"
-            if r["retries_503"]:
-                okreps += f" ({r['retries_503']}×503 retried)"
-            L.append(f"| {s['label']} | {name} | {words[name]} | {fmt(r['audio_s'], 2)} "
-                     f"| {fmt_ms(r['ttfa_ms'])} "
-                     f"| {fmt_ms(r['ttfa_min_ms'])}–{fmt_ms(r['ttfa_max_ms'])} "
-                     f"| {fmt_ms(r['total_ms'])} | {fmt(rt, 0)} | {okreps} |")
+            r = (s.get("single") or {}).get(name)
+            if r is not None:
+                L.append(single_row(s["label"], name, words[name], r))
+        c = s.get("cache")
+        if c:
+            for which, lab in (("first", "first"), ("repeat", "immediate repeat")):
+                for name in TEXT_NAMES:
+                    r = c[which].get(name)
+                    if r is not None:
+                        L.append(single_row(f"{s['label']}, {lab}", name, words[name], r,
+                                            f" ({r['cache_hits']} hit, {r['cache_misses']} "
+                                            "missed)"))
 
     conc = [s for s in report["servers"] if s.get("concurrency")]
     if conc:
@@ -413,82 +1051,214 @@ def render_markdown(report):
         L.append(f"## Concurrency (paragraph text, each client sends {p['per_client']} "
                  "requests back to back)")
         L.append("")
-        L.append("TTFA and total percentiles are over successful (200) requests; throughput = "
-                 "audio seconds received in 200 responses / wall seconds of the whole burst.")
+        L.append("TTFA and total percentiles are over successful (200) requests; audio s / "
+                 "wall s = audio seconds received in 200 responses / wall seconds of the burst. "
+                 "CPU = utime + stime from /proc/PID/stat around the burst (10 ms ticks); "
+                 "the seed synthesizes in its own process, so all its CPU is \"server\".")
         L.append("")
         L.append("| server | clients | requests | 200 | 503 | other | TTFA p50 ms | TTFA p95 ms "
-                 "| total p50 ms | total p95 ms | wall s | audio s / wall s |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "| total p50 ms | total p95 ms | wall s | audio s / wall s | server CPU s "
+                 "| workers CPU s |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for s in conc:
             for c in p["clients"]:
                 r = s["concurrency"].get(str(c))
                 if r is None:
                     continue
+                wk = fmt(r["workers_cpu_s"], 2) if s["kind"] == "lector" else "–"
                 L.append(f"| {s['label']} | {c} | {r['requests']} | {r['ok']} "
                          f"| {r['status_503']} | {r['other']} | {fmt_ms(r['ttfa_p50_ms'])} "
                          f"| {fmt_ms(r['ttfa_p95_ms'])} | {fmt_ms(r['total_p50_ms'])} "
                          f"| {fmt_ms(r['total_p95_ms'])} | {fmt(r['wall_s'], 2)} "
-                         f"| {fmt(r['throughput'], 0)} |")
+                         f"| {fmt(r['throughput'], 0)} | {fmt(r['server_cpu_s'], 2)} | {wk} |")
+        L.append("")
+        L.append("CPU over the whole concurrency phase (sum of the bursts):")
+        L.append("")
+        L.append("| server | audio s | server CPU s | workers CPU s | server / workers "
+                 "| server CPU ms per audio-s | workers CPU ms per audio-s "
+                 "| raw library CPU ms per audio-s |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        rawc = (raw.get("paragraph") or {}).get("cpu_ms_per_audio_s")
+        for s in conc:
+            ph = s["concurrency_phase"]
+            lec = s["kind"] == "lector"
+            so = ph["server_over_workers"]
+            L.append(f"| {s['label']} | {fmt(ph['audio_s'], 0)} | {fmt(ph['server_s'], 2)} "
+                     f"| {fmt(ph['workers_s'], 2) if lec else '–'} "
+                     f"| {fmt(100 * so, 1) + ' %' if lec and so is not None else '–'} "
+                     f"| {fmt(ph['server_cpu_ms_per_audio_s'], 3)} "
+                     f"| {fmt(ph['workers_cpu_ms_per_audio_s'], 2) if lec else '–'} "
+                     f"| {fmt(rawc, 2)} |"
+                     + (f" (workers lost: {ph['lost_workers']})" if ph["lost_workers"] else ""))
+
+    L.append("")
+    L.append("## Memory (VmRSS of the server plus its workers, MiB)")
+    L.append("")
+    L.append("Sampled every 50 ms during the measured phases. Slow readers: "
+             f"{p['slow_readers']} concurrent `GET /tts` of the long text that read "
+             f"{p['read_bytes']} bytes (SO_RCVBUF {p['rcvbuf']}) and then stop reading for "
+             f"{p['stall_s']:g} s before closing.")
+    L.append("")
+    L.append("| server | after startup | after warm-up | peak, concurrency | peak, cache rows "
+             "| slow readers: before | peak while stalled | after close | slow reader statuses |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for s in report["servers"]:
+        mem = s["memory"]
+        sr = s.get("slow_readers") or {}
+        st = ", ".join(f"{n}×{k}" for k, n in sorted(sr.get("statuses", {}).items()))
+        L.append(f"| {s['label']} ({mem.get('processes', '?')} processes) "
+                 f"| {fmt(mem.get('after_startup_mib'), 1)} "
+                 f"| {fmt(mem.get('after_warmup_mib'), 1)} "
+                 f"| {fmt(mem.get('peak_concurrency_mib'), 1)} "
+                 f"| {fmt(mem.get('peak_cache_phase_mib'), 1)} "
+                 f"| {fmt(sr.get('before_mib'), 1)} | {fmt(sr.get('peak_during_mib'), 1)} "
+                 f"| {fmt(sr.get('after_mib'), 1)} | {st or '–'} |")
+
+    wrks = [s for s in report["servers"] if s.get("wrk")]
+    if wrks:
+        L.append("")
+        L.append(f"## wrk on /engines (`wrk -t2 -c32 -d{p['wrk_duration_s']:g}s`)")
+        L.append("")
+        L.append("| server | requests/s | requests | latency avg | non-2xx | socket errors |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        for s in wrks:
+            w = s["wrk"]
+            L.append(f"| {s['label']} | {fmt(w.get('requests_per_s'), 0)} "
+                     f"| {w.get('requests', '–')} | {w.get('latency_avg') or '–'} "
+                     f"| {w.get('non_2xx', '–')} | {w.get('socket_errors', '–')} |")
+
+    if report.get("plots"):
+        L.append("")
+        L.append("Plots: " + ", ".join(f"`{Path(x).name}`" for x in report["plots"]))
     L.append("")
     return "\n".join(L)
 
 
-def plot_concurrency(report, out_dir):
-    """Draw concurrency.png with gnuplot (TTFA p95 and throughput vs clients). Best effort:
-    returns the PNG path, or None if gnuplot is missing or fails."""
+# --------------------------------------------------------------------------------------------
+# Plots (gnuplot, best effort)
+# --------------------------------------------------------------------------------------------
+
+def gnuplot_png(png, script):
     gnuplot = shutil.which("gnuplot")
-    conc = [s for s in report["servers"] if s.get("concurrency")]
-    if not gnuplot or not conc:
+    if not gnuplot:
         return None
-    png = out_dir / "concurrency.png"
-    plots_ttfa, plots_tput = [], []
-    for s in conc:
-        dat = out_dir / f"concurrency-{s['key']}.dat"
-        with open(dat, "w") as f:
-            f.write("# clients ttfa_p95_ms throughput_audio_s_per_s\n")
-            for c in report["params"]["clients"]:
-                r = s["concurrency"].get(str(c))
-                if r is None:
-                    continue
-                t95 = "?" if r["ttfa_p95_ms"] is None else f"{r['ttfa_p95_ms']:.3f}"
-                tp = "?" if r["throughput"] is None else f"{r['throughput']:.3f}"
-                f.write(f"{c} {t95} {tp}\n")
-        title = s["label"].replace('"', "'")
-        style = f"with linespoints lw 2 pt 7 ps 1.2 title \"{title}\""
-        plots_ttfa.append(f"'{dat}' using 1:2 {style}")
-        plots_tput.append(f"'{dat}' using 1:3 {style}")
-    clients = report["params"]["clients"]
-    xtics = ", ".join(str(c) for c in clients)
-    # Some margin around the client counts so the end points and their tics stay visible.
-    xrange = f"[{min(clients) / 1.25}:{max(clients) * 1.25}]"
-    title = (f"Paragraph text, {report['params']['per_client']} requests per client "
-             f"({report['machine']['nproc']} CPUs)")
-    script = f"""
-set datafile missing "?"
-set output '{png}'
-set multiplot layout 1,2 title "{title}"
-set logscale x 2
-set xtics ({xtics})
-set xrange {xrange}
-set xlabel "concurrent clients"
-set grid
-set key top left
-set ylabel "TTFA p95 of 200 responses (ms)"
-set yrange [0:*]
-plot {", ".join(plots_ttfa)}
-set ylabel "audio seconds / wall second"
-plot {", ".join(plots_tput)}
-unset multiplot
-"""
-    for term in ("pngcairo size 1100,450 font 'sans,10'", "png size 1100,450"):
+    for term in ("pngcairo size 900,520 font 'sans,10'", "png size 900,520"):
         try:
-            p = subprocess.run([gnuplot], input=f"set terminal {term}\n" + script, text=True,
-                               capture_output=True, timeout=30)
+            p = subprocess.run([gnuplot], input=f"set terminal {term}\nset output '{png}'\n"
+                               + script, text=True, capture_output=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             return None
         if p.returncode == 0 and png.exists() and png.stat().st_size > 0:
             return png
     return None
+
+
+def q(s):
+    return s.replace('"', "'")
+
+
+def plot_all(report, out_dir):
+    """ttfa.png, throughput.png, rss-slow-readers.png; returns the paths written."""
+    written = []
+    conc = [s for s in report["servers"] if s.get("concurrency")]
+    clients = report["params"]["clients"]
+    if conc:
+        for s in conc:
+            with open(out_dir / f"concurrency-{s['key']}.dat", "w") as f:
+                f.write("# clients ttfa_p50_ms ttfa_p95_ms throughput_audio_s_per_s\n")
+                for c in clients:
+                    r = s["concurrency"].get(str(c))
+                    if r is None:
+                        continue
+                    vals = [r["ttfa_p50_ms"], r["ttfa_p95_ms"], r["throughput"]]
+                    f.write(f"{c} " + " ".join("?" if v is None else f"{v:.3f}"
+                                                for v in vals) + "\n")
+        xtics = ", ".join(str(c) for c in clients)
+        common = f"""
+set datafile missing "?"
+set logscale x 2
+set xtics ({xtics})
+set xrange [{min(clients) / 1.3}:{max(clients) * 1.3}]
+set xlabel "concurrent clients (each sends {report['params']['per_client']} paragraph requests)"
+set grid
+"""
+        colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+        plots = []
+        for i, s in enumerate(conc):
+            dat = out_dir / f"concurrency-{s['key']}.dat"
+            col = colors[i % len(colors)]
+            plots.append(f"'{dat}' using 1:2 with linespoints lw 2 pt 7 lc rgb '{col}' "
+                         f"title \"{q(s['label'])} p50\"")
+            plots.append(f"'{dat}' using 1:3 with linespoints lw 2 pt 5 dt 2 lc rgb '{col}' "
+                         f"title \"{q(s['label'])} p95\"")
+        plots.append(f"{T_C8_P95_MS} with lines lw 1 dt 3 lc rgb 'gray40' "
+                     f"title \"target: p95 < {T_C8_P95_MS:g} ms at {TARGET_CLIENTS} clients\"")
+        png = gnuplot_png(out_dir / "ttfa.png", common + f"""
+set title "Time to first audio vs concurrent clients (200 responses)"
+set ylabel "TTFA (ms, log scale)"
+set logscale y
+set key top left
+plot {", ".join(plots)}
+""")
+        if png:
+            written.append(png)
+
+        plots = []
+        for i, s in enumerate(conc):
+            dat = out_dir / f"concurrency-{s['key']}.dat"
+            plots.append(f"'{dat}' using 1:4 with linespoints lw 2 pt 7 "
+                         f"lc rgb '{colors[i % len(colors)]}' title \"{q(s['label'])}\"")
+        rawtp = (((report.get("raw") or {}).get("texts") or {}).get("paragraph") or {}) \
+            .get("audio_per_cpu_s")
+        if rawtp:
+            plots.append(f"{rawtp:.3f} with lines lw 2 dt 2 lc rgb 'black' "
+                         "title \"raw libespeak-ng, one core (audio-s per CPU-s)\"")
+            plots.append(f"{T_C8_VS_RAW * rawtp:.3f} with lines lw 1 dt 3 lc rgb 'gray40' "
+                         f"title \"target at {TARGET_CLIENTS} clients: {T_C8_VS_RAW:g}x raw\"")
+        png = gnuplot_png(out_dir / "throughput.png", common + f"""
+set title "Aggregate throughput vs concurrent clients ({report['machine']['nproc']} CPUs)"
+set ylabel "audio seconds per wall second"
+set yrange [0:*]
+set key top left
+plot {", ".join(plots)}
+""")
+        if png:
+            written.append(png)
+
+    slow = [s for s in report["servers"] if s.get("slow_readers")]
+    if slow:
+        plots, arrows = [], []
+        for i, s in enumerate(slow):
+            sr = s["slow_readers"]
+            dat = out_dir / f"rss-{s['key']}.dat"
+            with open(dat, "w") as f:
+                f.write("# t_s rss_mib processes\n")
+                for t, m, k in sr["samples"]:
+                    f.write(f"{t:.3f} {m:.3f} {k}\n")
+            col = ["#1f77b4", "#d62728", "#2ca02c"][i % 3]
+            plots.append(f"'{dat}' using 1:2 with lines lw 2 lc rgb '{col}' "
+                         f"title \"{q(s['label'])}\"")
+            for mark, lab in (("opened", "open"), ("close", "close")):
+                x = sr["marks_s"][mark]
+                arrows.append(f"set arrow from {x:.3f}, graph 0 to {x:.3f}, graph 1 nohead "
+                              f"dt 2 lc rgb '{col}'")
+                arrows.append(f"set label \"{lab}\" at {x:.3f}, graph 0.97 offset 0.5,0 "
+                              f"tc rgb '{col}'")
+        plots.append(f"{T_RSS_MIB} with lines lw 1 dt 3 lc rgb 'gray40' "
+                     f"title \"target: {T_RSS_MIB:g} MiB\"")
+        p = report["params"]
+        png = gnuplot_png(out_dir / "rss-slow-readers.png", "\n".join(arrows) + f"""
+set title "RSS of server + workers: {p['slow_readers']} readers of the long text stall for {p['stall_s']:g} s"
+set xlabel "seconds since the phase started (dashed: all readers open / closed)"
+set ylabel "VmRSS (MiB)"
+set yrange [0:*]
+set grid
+set key bottom right
+plot {", ".join(plots)}
+""")
+        if png:
+            written.append(png)
+    return written
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,53 +1267,72 @@ unset multiplot
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
-        description="Benchmark Lector against the seed design (RealtimeTTS FastAPI replica): "
-                    "time to first audio, total time, and behaviour under concurrent clients. "
-                    "Writes bench/results/latest.{md,json} and concurrency.png.",
+        description="Benchmark Lector against the seed design (RealtimeTTS FastAPI replica) "
+                    "and the raw libespeak-ng library: time to first audio, total time, "
+                    "concurrency, CPU, memory, /engines throughput. Writes bench/results/.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--lector", default=os.environ.get("LECTOR_BIN", str(DEFAULT_LECTOR)),
                     help="Lector binary (env LECTOR_BIN)")
+    ap.add_argument("--raw", default=os.environ.get("RAW_ESPEAK_BIN", str(DEFAULT_RAW)),
+                    help="raw libespeak-ng baseline binary (env RAW_ESPEAK_BIN)")
     ap.add_argument("--shared", default=str(DEFAULT_SHARED),
                     help="the shared/ directory holding baselines/ (seed replica and texts)")
-    ap.add_argument("--only", choices=["seed", "lector", "all"], default="all",
-                    help="which servers to benchmark")
+    ap.add_argument("--only", choices=["seed", "lector", "raw", "all"], default="all",
+                    help="what to benchmark")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="Lector --workers")
     ap.add_argument("--no-single-worker", action="store_true",
-                    help="leave out the 'Lector 1 worker' single-request rows")
-    # Defaults of --reps / --clients / -k depend on --quick; explicit values win over both.
+                    help="leave out the 'Lector 1 worker' rows")
+    ap.add_argument("--no-cache-rows", action="store_true",
+                    help="leave out the 'cache on' server (first request / cache hit rows)")
+    # Defaults below depend on --quick; explicit values win over both.
     ap.add_argument("--reps", type=int,
                     help="repetitions per text for single requests (default: 5, quick: 2)")
     ap.add_argument("--clients",
-                    help="comma-separated client counts (default: 1,2,4,8, quick: 1,8)")
+                    help="comma-separated client counts (default: 1,2,4,8,16, quick: 1,8)")
     ap.add_argument("-k", "--per-client", type=int,
                     help="requests each client sends back to back (default: 5, quick: 2)")
+    ap.add_argument("--raw-runs", type=int,
+                    help="raw library runs per text (default: 10, quick: 3)")
+    ap.add_argument("--wrk-duration", type=float,
+                    help="seconds of wrk per server, 0 = skip (default: 5, quick: 1)")
+    ap.add_argument("--slow-readers", type=int, default=50,
+                    help="slow readers (0 = skip the phase)")
+    ap.add_argument("--stall", type=float,
+                    help="seconds the slow readers stall (default: 5, quick: 1.5)")
+    ap.add_argument("--read-bytes", type=int, default=4096,
+                    help="bytes each slow reader reads before it stalls")
+    ap.add_argument("--rcvbuf", type=int, default=16384, help="slow readers' SO_RCVBUF")
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run: --reps 2 -k 2 --clients 1,8")
+                    help="smoke run: --reps 2 -k 2 --clients 1,8 --raw-runs 3 "
+                         "--wrk-duration 1 --stall 1.5")
     ap.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, s")
     ap.add_argument("--ready-timeout", type=float, default=30.0,
                     help="how long to wait for a server to become ready, s")
     ap.add_argument("--pause", type=float, default=0.05,
                     help="idle pause before each sequential request, s")
     ap.add_argument("--out", default=str(BENCH_DIR / "results"), help="output directory")
-    ap.add_argument("--no-plot", action="store_true", help="do not draw concurrency.png")
+    ap.add_argument("--no-plot", action="store_true", help="do not draw the PNG plots")
     args = ap.parse_args(argv)
-    defaults = (2, 2, "1,8") if args.quick else (5, 5, "1,2,4,8")
-    args.reps = defaults[0] if args.reps is None else args.reps
-    args.per_client = defaults[1] if args.per_client is None else args.per_client
-    args.clients = defaults[2] if args.clients is None else args.clients
+    q_ = args.quick
+    for name, full, quick in (("reps", 5, 2), ("per_client", 5, 2), ("clients", "1,2,4,8,16",
+                              "1,8"), ("raw_runs", 10, 3), ("wrk_duration", 5.0, 1.0),
+                              ("stall", 5.0, 1.5)):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if q_ else full)
     try:
         args.client_counts = [int(c) for c in args.clients.split(",") if c.strip()]
     except ValueError:
         ap.error(f"--clients: expected comma-separated integers, got {args.clients!r}")
     if (not args.client_counts or min(args.client_counts) < 1 or args.reps < 1
-            or args.per_client < 1 or args.workers < 1):
-        ap.error("--clients, --reps, -k and --workers must be positive")
+            or args.per_client < 1 or args.workers < 1 or args.raw_runs < 1):
+        ap.error("--clients, --reps, -k, --raw-runs and --workers must be positive")
     return args
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.monotonic()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     shared = Path(args.shared)
@@ -561,6 +1350,16 @@ def main(argv=None):
             return 2
 
     servers, skipped = [], []
+    raw_bin = None
+    if args.only in ("raw", "all"):
+        rb = Path(args.raw)
+        if rb.is_file() and os.access(rb, os.X_OK):
+            raw_bin = rb
+        else:
+            msg = (f"raw libespeak-ng baseline: {rb} not found; build it with "
+                   f"`{RAW_BUILD_HINT}` (or pass --raw PATH)")
+            log(f"warning: {msg}; skipping the raw-library rows")
+            skipped.append(msg)
     if args.only in ("lector", "all"):
         lector = Path(args.lector)
         if not (lector.is_file() and os.access(lector, os.X_OK)):
@@ -569,15 +1368,21 @@ def main(argv=None):
             log(f"warning: {msg}; skipping the Lector rows")
             skipped.append(msg)
         else:
-            def lector_argv(workers):
+            def lector_argv(workers, extra):
                 return lambda port: [str(lector), "serve", "--host", "127.0.0.1",
-                                     "--port", str(port), "--workers", str(workers)]
-            servers.append(Server("lector", f"Lector ({args.workers} workers)",
-                                  lector_argv(args.workers), "/health", out_dir, args.workers))
-            if not args.no_single_worker and args.workers != 1:
-                s1 = Server("lector1", "Lector 1 worker", lector_argv(1), "/health", out_dir, 1)
-                s1.single_only = True       # long-text comparison only, no concurrency rows
-                servers.append(s1)
+                                     "--port", str(port), "--workers", str(workers)] + extra
+            nw = args.workers
+            servers.append(Server("lector", f"Lector ({nw} workers)", "lector",
+                                  lector_argv(nw, ["--cache-bytes", "0"]), "/health", out_dir,
+                                  nw, ("single", "concurrency", "slow", "wrk")))
+            if not args.no_cache_rows:
+                servers.append(Server("lector-cache", f"Lector ({nw} workers, cache on)",
+                                      "lector", lector_argv(nw, []), "/health", out_dir, nw,
+                                      ("cache",)))
+            if not args.no_single_worker and nw != 1:
+                servers.append(Server("lector1", "Lector 1 worker", "lector",
+                                      lector_argv(1, ["--cache-bytes", "0"]), "/health",
+                                      out_dir, 1, ("single",)))
     if args.only in ("seed", "all"):
         seed = shared / "baselines" / "seed_replica" / "server.py"
         if not seed.is_file():
@@ -585,10 +1390,11 @@ def main(argv=None):
             log(f"warning: {msg}")
             skipped.append(msg)
         else:
-            servers.append(Server("seed", "seed replica",
+            servers.append(Server("seed", "seed replica", "seed",
                                   lambda port: ["/usr/bin/python3", str(seed), "-p", str(port),
-                                                "--no-flite"], "/engines", out_dir, 1))
-    if not servers:
+                                                "--no-flite"], "/engines", out_dir, 1,
+                                  ("single", "concurrency", "slow", "wrk")))
+    if not servers and raw_bin is None:
         log("error: nothing to benchmark")
         return 2
 
@@ -598,12 +1404,16 @@ def main(argv=None):
         "command": " ".join(shlex.quote(a) for a in [sys.argv[0]] + sys.argv[1:]),
         "params": {"reps": args.reps, "per_client": args.per_client,
                    "clients": args.client_counts, "workers": args.workers,
-                   "timeout_s": args.timeout, "pause_s": args.pause},
+                   "raw_runs": args.raw_runs, "wrk_duration_s": args.wrk_duration,
+                   "slow_readers": args.slow_readers, "stall_s": args.stall,
+                   "read_bytes": args.read_bytes, "rcvbuf": args.rcvbuf,
+                   "timeout_s": args.timeout, "pause_s": args.pause, "quick": args.quick},
         "text_words": {n: len(t.split()) for n, t in texts.items()},
+        "raw": None,
         "servers": [],
         "skipped": skipped,
     }
-    if "LECTOR_BIN" in os.environ and args.only != "seed":
+    if "LECTOR_BIN" in os.environ and args.only not in ("seed", "raw"):
         report["command"] = f"LECTOR_BIN={shlex.quote(os.environ['LECTOR_BIN'])} " \
                             + report["command"]
 
@@ -615,29 +1425,29 @@ def main(argv=None):
 
     current = None
     try:
+        if raw_bin is not None:
+            log(f"== raw libespeak-ng ({raw_bin}), {args.raw_runs} runs per text; "
+                f"load {loadavg()}")
+            try:
+                report["raw"] = measure_raw(raw_bin, shared, args.raw_runs, log)
+            except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+                log(f"warning: raw library baseline failed: {e}")
+                skipped.append(f"raw libespeak-ng baseline failed: {e}")
         for server in servers:
-            current = server
             log(f"== {server.label}: starting")
-            if server.key == "lector1" and not any(s["key"] == "lector"
-                                                      for s in report["servers"]):
+            if server.key in ("lector1", "lector-cache") and not any(
+                    s["key"] == "lector" for s in report["servers"]):
                 log("   skipped: the multi-worker Lector did not start either")
                 continue
+            current = server
             try:
                 server.start(args.ready_timeout)
             except ServerError as e:
                 log(f"warning: {e}\nskipping {server.label}")
                 skipped.append(str(e).splitlines()[0])
+                current = None
                 continue
-            log(f"   ready on port {server.port}; warming up")
-            warm_up(server, texts, args.timeout)
-            entry = {"key": server.key, "label": server.label, "argv": server.argv,
-                     "single": measure_single(server, texts, args.reps, args.pause,
-                                              args.timeout, log)}
-            if not getattr(server, "single_only", False):
-                entry["concurrency"] = measure_concurrency(
-                    server, texts["paragraph"], args.client_counts, args.per_client,
-                    settle=0.5, timeout=args.timeout, log=log)
-            report["servers"].append(entry)
+            report["servers"].append(measure_server(server, texts, args, log))
             server.stop()
             current = None
     except KeyboardInterrupt:
@@ -647,17 +1457,20 @@ def main(argv=None):
         if current is not None:
             current.stop()
 
-    if not report["servers"]:
-        log("error: no server could be measured; results not written")
+    if not report["servers"] and not report["raw"]:
+        log("error: nothing could be measured; results not written")
         return 1
+    report["machine"]["loadavg_at_end"] = loadavg()
+    report["targets"] = evaluate_targets(report)
+    report["plots"] = [] if args.no_plot else [str(p) for p in plot_all(report, out_dir)]
+    report["duration_s"] = time.monotonic() - started
     md = render_markdown(report)
     print(md)
     (out_dir / "latest.md").write_text(md + "\n")
     # Everything, including every request ("raw" lists) for later analysis.
     (out_dir / "latest.json").write_text(json.dumps(report, indent=1) + "\n")
-    png = None if args.no_plot else plot_concurrency(report, out_dir)
     log(f"wrote {out_dir / 'latest.md'}, {out_dir / 'latest.json'}"
-        + (f", {png}" if png else ""))
+        + "".join(f", {p}" for p in report["plots"]))
     return 0
 
 

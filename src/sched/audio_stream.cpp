@@ -7,12 +7,17 @@ namespace lector::sched {
 AudioStream::AudioStream(std::uint64_t id, int sample_rate, Scheduler* owner)
     : id_(id), sample_rate_(sample_rate), owner_(owner) {}
 
-AudioStream::State AudioStream::take(std::string& out) {
+AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* marks) {
   bool wake_owner = false;
   State state;
   {
     std::lock_guard lock(mu_);
-    if (!buffer_.empty()) {
+    const bool had_marks = !marks_.empty();
+    if (marks != nullptr) marks->insert(marks->end(), marks_.begin(), marks_.end());
+    marks_.clear();
+    if (buffer_.empty() && had_marks && marks != nullptr) {
+      state = State::kData;
+    } else if (!buffer_.empty()) {
       if (out.empty()) {
         out.swap(buffer_);  // the common case: hand the whole buffer over without copying
       } else {
@@ -62,6 +67,16 @@ void AudioStream::push(std::string_view pcm) {
     std::lock_guard lock(mu_);
     if (cancelled_) return;
     buffer_.append(pcm);
+    pushed_ += pcm.size();
+  }
+  notify();
+}
+
+void AudioStream::mark(AudioMark::Kind kind, std::size_t segment) {
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_) return;
+    marks_.push_back(AudioMark{kind, segment, pushed_});
   }
   notify();
 }

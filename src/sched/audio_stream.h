@@ -7,14 +7,25 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lector::sched {
 
 class Scheduler;
+
+// A position in a request's audio: where a segment starts or ends. `offset` counts PCM bytes
+// from the start of the request's audio.
+struct AudioMark {
+  enum class Kind { kSegmentStart, kSegmentEnd };
+  Kind kind;
+  std::size_t segment;
+  std::size_t offset;
+};
 
 class AudioStream {
  public:
@@ -30,7 +41,9 @@ class AudioStream {
   // Consumer side. Appends all buffered PCM (s16le mono) to `out` and returns kData, or tells
   // why there is nothing: kPending (more will come), kEnd (all delivered), kFailed (see
   // error()). A waker set here is called once new data or the end is available.
-  State take(std::string& out);
+  // With `marks`, also moves the marks up to the end of the taken audio there (a mark alone,
+  // with no new audio, also counts as kData); without, marks are dropped.
+  State take(std::string& out, std::vector<AudioMark>* marks = nullptr);
   void set_waker(std::function<void()> waker);
   // The consumer is gone: the scheduler drops the request's remaining segments.
   void cancel();
@@ -38,6 +51,7 @@ class AudioStream {
 
   // Producer side (scheduler loop thread).
   void push(std::string_view pcm);
+  void mark(AudioMark::Kind kind, std::size_t segment);
   void finish();
   void fail(std::string message);
   std::size_t buffered_bytes() const;
@@ -55,6 +69,8 @@ class AudioStream {
 
   mutable std::mutex mu_;
   std::string buffer_;
+  std::size_t pushed_ = 0;  // PCM bytes pushed in all
+  std::deque<AudioMark> marks_;
   bool finished_ = false;
   bool failed_ = false;
   bool cancelled_ = false;

@@ -95,7 +95,8 @@ bool Scheduler::ready(const std::string& engine) const {
 }
 
 std::shared_ptr<AudioStream> Scheduler::submit(SynthesisRequest spec) {
-  if (spec.segments.empty()) throw Error(ErrorCode::kInternal, "request without segments");
+  if (spec.segments.empty() && !spec.open)
+    throw Error(ErrorCode::kInternal, "request without segments");
   std::shared_ptr<AudioStream> stream;
   {
     std::lock_guard lock(mu_);
@@ -118,10 +119,35 @@ std::shared_ptr<AudioStream> Scheduler::submit(SynthesisRequest spec) {
     for (std::string& text : spec.segments) r.segments.emplace_back().text = std::move(text);
     spec.segments.clear();
     r.spec = std::move(spec);
+    mark_starts(r);
     ++counters_.requests_total;
   }
   wake();
   return stream;
+}
+
+void Scheduler::append(std::uint64_t request_id, std::vector<std::string> segments) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = requests_.find(request_id);
+    if (it == requests_.end() || it->second.cancelled) return;
+    Request& r = it->second;
+    if (!r.spec.open) throw Error(ErrorCode::kInternal, "append to a closed request");
+    for (std::string& text : segments) r.segments.emplace_back().text = std::move(text);
+    mark_starts(r);
+  }
+  wake();
+}
+
+void Scheduler::close(std::uint64_t request_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = requests_.find(request_id);
+    if (it == requests_.end() || it->second.cancelled || !it->second.spec.open) return;
+    it->second.spec.open = false;
+    advance(it->second);  // everything may already be delivered
+  }
+  wake();
 }
 
 void Scheduler::cancel(std::uint64_t request_id) {
@@ -384,18 +410,27 @@ void Scheduler::on_segment_done(Request& r, std::size_t index) {
   if (index == r.head) advance(r);
 }
 
+void Scheduler::mark_starts(Request& r) {
+  while (r.started < r.segments.size() && r.started <= r.head)
+    r.stream->mark(AudioMark::Kind::kSegmentStart, r.started++);
+}
+
 void Scheduler::advance(Request& r) {
   for (;;) {
+    if (r.head == r.segments.size()) {
+      if (r.spec.open) return;  // more text may come
+      ++counters_.requests_completed;
+      r.stream->finish();
+      requests_.erase(r.id);
+      return;
+    }
     Segment& seg = r.segments[r.head];
     if (seg.state == SegmentState::kDone) {
       r.stream->push(seg.pcm);
       seg.pcm = std::string();
-      if (++r.head == r.segments.size()) {
-        ++counters_.requests_completed;
-        r.stream->finish();
-        requests_.erase(r.id);
-        return;
-      }
+      r.stream->mark(AudioMark::Kind::kSegmentEnd, r.head);
+      ++r.head;
+      mark_starts(r);
       continue;
     }
     if (seg.state == SegmentState::kRunning && !seg.pcm.empty()) {
@@ -485,8 +520,8 @@ void Scheduler::dispatch() {
         if (begin == requests_.end()) begin = requests_.begin();
         Request& r = begin->second;
         if (r.cancelled || r.spec.engine != w->engine) continue;
-        const std::size_t last =
-            pass == 0 ? r.head + 1 : std::min(r.segments.size(), r.head + 1 + config_.lookahead);
+        const std::size_t window = pass == 0 ? 1 : 1 + config_.lookahead;
+        const std::size_t last = std::min(r.segments.size(), r.head + window);
         for (std::size_t i = r.head; i < last; ++i) {
           if (r.segments[i].state != SegmentState::kPending) continue;
           if (held_bytes(r) > config_.max_buffered_bytes) {

@@ -47,7 +47,10 @@ struct SynthesisRequest {
   std::string engine;
   std::string voice;
   SynthParams params;
-  std::vector<std::string> segments;  // non-empty
+  std::vector<std::string> segments;  // non-empty unless the request is open
+  // An open request takes more segments with append() until close(); its text is still
+  // being written (a streamed upload, an LLM).
+  bool open = false;
 };
 
 struct WorkerStatus {
@@ -93,6 +96,10 @@ class Scheduler {
 
   // Queues a request. Throws Error(kOverloaded) when max_requests are in flight.
   std::shared_ptr<AudioStream> submit(SynthesisRequest request);
+  // Adds segments to an open request / says no more will come. No-ops for a request that is
+  // gone (finished, failed or cancelled).
+  void append(std::uint64_t request_id, std::vector<std::string> segments);
+  void close(std::uint64_t request_id);
   SchedulerStats stats() const;
 
   // Called by AudioStream.
@@ -120,6 +127,7 @@ class Scheduler {
     SynthesisRequest spec;
     std::vector<Segment> segments;
     std::size_t head = 0;  // next segment to deliver
+    std::size_t started = 0;  // segments whose start mark was sent
     std::size_t running = 0;
     bool cancelled = false;
     std::shared_ptr<AudioStream> stream;
@@ -147,6 +155,7 @@ class Scheduler {
   void on_audio(Request& r, std::size_t index, std::string_view pcm);
   void on_segment_done(Request& r, std::size_t index);
   void advance(Request& r);
+  void mark_starts(Request& r);
   void fail_request(Request& r, const std::string& message);
   void cancel_request(Request& r);
   void finish_if_idle(std::uint64_t request_id);

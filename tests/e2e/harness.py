@@ -23,6 +23,9 @@ LECTOR_BIN = os.environ.get("LECTOR_BIN") or "/work/main/build/release/lector"
 TEXTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "texts")
 HOST = "127.0.0.1"
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
 WAV_HEADER_BYTES = 44
 UNKNOWN_SIZE = 0xFFFFFFFF
 
@@ -308,6 +311,29 @@ class TtsStream:
         self.close()
 
 
+def raw_exchange(port, data, timeout=10):
+    """Sends raw bytes, reads until the server closes; returns everything it sent back."""
+    with socket.create_connection((HOST, port), timeout=timeout) as s:
+        s.sendall(data)
+        out = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return b"".join(out)
+            out.append(chunk)
+
+
+def split_response(raw):
+    """(status line, headers with lower-case names, rest) of one raw HTTP response."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    lines = head.decode("iso-8859-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return lines[0], headers, rest
+
+
 class LectorServer:
     """`lector serve` on a free port, with stderr captured to a temporary log file.
 
@@ -366,17 +392,28 @@ class LectorServer:
         raise AssertionError(f"lector serve not healthy after {self.startup_timeout} s; log:\n{self.log()}")
 
     def stop(self):
-        """SIGTERM, up to 10 s to exit, then SIGKILL. Returns the exit status. Raises if the
-        server had already died on its own: a crash during a test must not go unnoticed."""
+        """SIGTERM, up to 10 s to exit, then SIGKILL. Returns the exit status.
+
+        Raises if the server had died on its own, did not exit 0 on SIGTERM, or if its log (the
+        workers' stderr included) holds a sanitizer report: a crash in a worker is survived by
+        design, so it would otherwise go unnoticed."""
         if self.proc is None:
             return None
         crashed = self.proc.poll() is not None
         code = self._kill()
-        log = self.log() if crashed else ""
+        log = self.log()
         self._discard_log()
         self.proc = None
+        problems = []
         if crashed:
-            raise AssertionError(f"lector serve died on its own (exit status {code}); log:\n{log[-4000:]}")
+            problems.append(f"lector serve died on its own (exit status {code})")
+        elif code != 0:
+            problems.append(f"lector serve exited with status {code} after SIGTERM")
+        reports = [line for line in log.splitlines() if any(m in line for m in SANITIZER_MARKERS)]
+        if reports:
+            problems.append("sanitizer reports: " + "; ".join(reports[:5]))
+        if problems:
+            raise AssertionError(" and ".join(problems) + f"; log tail:\n{log[-4000:]}")
         return code
 
     def _kill(self):

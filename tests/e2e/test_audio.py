@@ -141,7 +141,6 @@ class StreamingTest(ServerTestCase):
         self.assert_close(len(pcm) // 2, expected, rel=LONG_TOLERANCE, msg="streamed samples")
 
 
-
 class CacheTest(ServerTestCase):
     workers = 2
 

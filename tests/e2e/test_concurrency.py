@@ -118,8 +118,8 @@ class SaturationTest(ServerTestCase):
 
             for _ in range(3):
                 status, headers, body = self.server.tts({"text": "One more, please."})
-                message = self.assert_error((status, headers, body), 503,
-                                            "server is saturated: 2 requests in flight (limit 2); retry later")
+                self.assert_error((status, headers, body), 503,
+                                  "server is saturated: 2 requests in flight (limit 2); retry later")
                 self.assertIn("retry-after", headers)
                 self.assertGreaterEqual(int(headers["retry-after"]), 1)
             st = self.server.status()

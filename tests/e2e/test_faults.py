@@ -112,7 +112,8 @@ class WorkerDeathTest(WorkerKillingCase):
         self.assertEqual(status, 200)
         rate, channels, bits, pcm = parse_wav(body, expect_unknown_sizes=True)
         self.assertEqual((rate, channels, bits), (22050, 1, 16))
-        self.assert_close(len(pcm), len(reference), rel=0.03, msg="bytes with a worker killed vs without")
+        # Measured: within 0.1%. A sentence lost or played twice is typically 1-4% of this text.
+        self.assert_close(len(pcm), len(reference), rel=0.01, msg="bytes with a worker killed vs without")
 
         after = self.settled()
         self.assertEqual(after["worker_restarts"], before["worker_restarts"] + len(killed_pids))
@@ -140,14 +141,15 @@ class RetryAndCacheTest(WorkerKillingCase):
         self.assertEqual(status, 200)
         _, _, _, pcm = parse_wav(body, expect_unknown_sizes=True)
         expected = espeak_reference(text, "en-us")
-        self.assert_close(len(pcm) // 2, expected, rel=0.03, msg="samples with a worker killed vs espeak-ng CLI")
+        # Measured: 0.7-0.9% shorter than the CLI, as without a kill (see test_audio).
+        self.assert_close(len(pcm) // 2, expected, rel=0.02, msg="samples with a worker killed vs espeak-ng CLI")
 
         mid = self.settled()
         _, replay = self.server.tts_pcm(params)
         after = self.settled()
         self.assertGreater(after["cache"]["hits"], mid["cache"]["hits"], "the replay did not use the cache")
         self.assertEqual(after["segments_done"], mid["segments_done"], "the replay was synthesized again")
-        self.assert_close(len(replay), len(pcm), rel=0.01, msg="bytes of the cached replay vs the first stream")
+        self.assert_close(len(replay), len(pcm), rel=0.005, msg="bytes of the cached replay vs the first stream")
 
 
 if __name__ == "__main__":

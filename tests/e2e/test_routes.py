@@ -3,11 +3,10 @@
 import json
 import os
 import socket
-import time
 import unittest
 
-from harness import (HOST, LectorServer, ServerTestCase, free_port, parse_wav, read_text,
-                     tts_path, wait_for)
+from harness import (HOST, LectorServer, ServerTestCase, parse_wav, raw_exchange,
+                     split_response, tts_path, wait_for)
 
 # Long enough that en-us and de differ by far more than espeak's run-to-run jitter.
 GERMAN_TEXT = "Guten Morgen, wie geht es Ihnen heute? Das Wetter ist wirklich schön."
@@ -237,6 +236,53 @@ class TtsErrorsTest(ServerTestCase):
         self.assertEqual(self.server.get_json("/health")[0], 200)
 
 
+class RawHttpTest(ServerTestCase):
+    """What a client that speaks HTTP imperfectly, or differently, gets back."""
+    workers = 1
+
+    def raw(self, data):
+        return split_response(raw_exchange(self.server.port, data))
+
+    def test_malformed_request_is_a_json_400(self):
+        for data in (b"GARBAGE\r\n\r\n",
+                     b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n"):
+            with self.subTest(data=data):
+                line, headers, body = self.raw(data)
+                self.assertTrue(line.startswith("HTTP/1.1 400 "), line)
+                self.assertEqual(headers.get("content-type"), "application/json")
+                self.assertTrue(json.loads(body)["error"].startswith("malformed HTTP request"), body)
+
+    def test_body_too_large_is_a_json_413(self):
+        line, headers, body = self.raw(b"POST /tts?text=hi HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n"
+                                       b"Connection: close\r\n\r\n" + b"a" * 70000)
+        self.assertTrue(line.startswith("HTTP/1.1 413 "), line)
+        self.assertEqual(json.loads(body), {"error": "request body too large (limit 65536 bytes)"})
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        raw = raw_exchange(self.server.port,
+                           b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                           b"GET /engines HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        first = raw.index(b'{"status":"ok"}')
+        second = raw.index(b'["espeak"]')
+        self.assertLess(first, second)
+        self.assertEqual(raw.count(b"HTTP/1.1 200 "), 2)
+
+    def test_http_1_0_client_gets_a_plain_wav_body(self):
+        # HTTP/1.0 has no chunked encoding (RFC 9112 section 6.1: a server must not send
+        # Transfer-Encoding to a 1.0 client): the audio must come unframed, ended by the close.
+        line, headers, body = self.raw(b"GET /tts?text=Hello%20there. HTTP/1.0\r\n\r\n")
+        self.assertRegex(line, r"^HTTP/1\.[01] 200 ")
+        self.assertNotIn("transfer-encoding", headers, f"chunked answer to an HTTP/1.0 request: {line} {headers}")
+        rate, channels, bits, pcm = parse_wav(body, expect_unknown_sizes=True)
+        _, direct = self.server.tts_pcm({"text": "Hello there."})
+        self.assert_close(len(pcm), len(direct), abs_tol=4000, msg="bytes via HTTP/1.0 vs 1.1")
+
+    def test_http_1_0_json_route(self):
+        line, headers, body = self.raw(b"GET /engines HTTP/1.0\r\n\r\n")
+        self.assertRegex(line, r"^HTTP/1\.[01] 200 ")
+        self.assertEqual(json.loads(body), ["espeak"])
+
+
 class TextLimitTest(ServerTestCase):
     workers = 1
     extra_args = ("--max-text-chars", "50")
@@ -266,8 +312,8 @@ class ShutdownTest(unittest.TestCase):
             pids = server.worker_pids()
             server.tts_pcm({"text": "Goodbye."})
         finally:
-            code = server.stop()
-        self.assertEqual(code, 0, "exit status after SIGTERM")
+            code = server.stop()  # raises unless the exit status is 0
+        self.assertEqual(code, 0)
         with socket.socket() as s:
             self.assertNotEqual(s.connect_ex((HOST, server.port)), 0, "port still accepting after exit")
 

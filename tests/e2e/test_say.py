@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import LECTOR_BIN, ServerTestCase, free_port, parse_wav
+from harness import LECTOR_BIN, ServerTestCase, free_port, parse_wav, rms
 
 
 class SayTest(ServerTestCase):
@@ -57,6 +57,7 @@ class SayTest(ServerTestCase):
         with open(fast, "rb") as f:
             _, _, _, pcm_fast = parse_wav(f.read(), expect_unknown_sizes=False)
         self.assertLess(len(pcm_fast), 0.7 * len(pcm_normal))
+        self.assertLess(rms(pcm_fast), 0.7 * rms(pcm_normal))
 
     def test_text_with_url_special_characters(self):
         # '&', '#', '+', '%', '?', '=' and non-ASCII must reach the server as text.
