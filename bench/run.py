@@ -286,6 +286,17 @@ class RssSampler(threading.Thread):
         return max(vals) if vals else None
 
 
+def machine_busy_s():
+    """CPU seconds all CPUs spent busy since boot (/proc/stat: everything but idle and
+    iowait), or None."""
+    try:
+        f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = f
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 def loadavg():
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -405,19 +416,34 @@ def ratio(a, b):
 # The raw library
 # --------------------------------------------------------------------------------------------
 
-def measure_raw(raw_bin, shared, runs, log):
-    """Run raw_espeak for the paragraph and long texts; per text: medians and totals."""
-    out = {"argv": [], "texts": {}}
+def raw_pass(raw_bin, shared, runs):
+    """One pass of raw_espeak over the paragraph and long texts: {text: (argv, JSON)}."""
+    out = {}
     for name in RAW_TEXTS:
         path = shared / "baselines" / "texts" / f"{name}.txt"
         argv = [str(raw_bin), str(path), str(runs)]
-        out["argv"].append(argv)
         p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} exited with {p.returncode}: "
                                f"{p.stderr.strip()[:300]}")
-        data = json.loads(p.stdout)
-        rs = data["runs"]
+        out[name] = (argv, json.loads(p.stdout))
+    return out
+
+
+def summarize_raw(passes, log):
+    """Per text: medians over the runs of every pass, audio-s per CPU-s over all runs, and
+    the same figure per pass (the library is measured at the start and at the end of the
+    benchmark, to show how much the machine's state moved it)."""
+    out = {"argv": [passes[0][n][0] for n in RAW_TEXTS], "passes": len(passes),
+           "texts": {}}
+    for name in RAW_TEXTS:
+        data = passes[0][name][1]
+        rs = [r for ps in passes for r in ps[name][1]["runs"]]
+        per_pass = []
+        for ps in passes:
+            prs = ps[name][1]["runs"]
+            per_pass.append(ratio(sum(r["audio_s"] for r in prs),
+                                  sum(r["cpu_ms"] for r in prs) / 1e3))
         audio = sum(r["audio_s"] for r in rs)
         cpu = sum(r["cpu_ms"] for r in rs) / 1e3
         wall = sum(r["wall_ms"] for r in rs) / 1e3
@@ -436,13 +462,15 @@ def measure_raw(raw_bin, shared, runs, log):
             "audio_per_cpu_s": ratio(audio, cpu),
             "audio_per_wall_s": ratio(audio, wall),
             "cpu_ms_per_audio_s": ratio(cpu * 1e3, audio),
+            "audio_per_cpu_s_per_pass": per_pass,
             "raw": rs,
         }
         out["texts"][name] = s
         log(f"  {name:9s} first audio {fmt(s['ttfa_ms'], 2)} ms  wall {fmt_ms(s['wall_ms'])} ms"
             f"  CPU {fmt_ms(s['cpu_ms'])} ms  audio {fmt(s['audio_s'], 2)} s  "
             f"{fmt(s['audio_per_cpu_s'], 0)} audio-s/CPU-s  "
-            f"{fmt(s['audio_per_wall_s'], 0)} audio-s/wall-s")
+            f"{fmt(s['audio_per_wall_s'], 0)} audio-s/wall-s (per pass: "
+            f"{', '.join(fmt(x, 0) for x in per_pass)})")
     return out
 
 
@@ -571,12 +599,20 @@ def measure_concurrency(server, probe, text, client_counts, per_client, settle, 
     out = {}
     sampler = RssSampler(probe)
     sampler.start()
-    phase = {"server_s": 0.0, "workers_s": 0.0, "audio_s": 0.0, "lost_workers": []}
+    phase = {"server_s": 0.0, "workers_s": 0.0, "client_s": 0.0, "other_s": 0.0,
+             "wall_s": 0.0, "audio_s": 0.0, "lost_workers": []}
     for c in client_counts:
         time.sleep(settle)
         cpu0 = probe.cpu()
+        busy0 = machine_busy_s()
+        client0 = time.process_time()       # this process: the client threads' CPU
         results, wall = run_burst(server.port, text, c, per_client, timeout)
+        client_cpu = time.process_time() - client0
+        busy1 = machine_busy_s()
         cpu = cpu_delta(cpu0, probe.cpu())
+        # CPU the rest of the machine (other jobs) took during the burst.
+        other = (None if busy0 is None or busy1 is None else
+                 max(0.0, (busy1 - busy0) - cpu["server_s"] - cpu["workers_s"] - client_cpu))
         ok = [r for r in results if r["ok"]]
         n503 = sum(1 for r in results if r["status"] == 503)
         ttfa = [r["ttfa_ms"] for r in ok]
@@ -596,12 +632,18 @@ def measure_concurrency(server, probe, text, client_counts, per_client, settle, 
             "throughput": audio / wall if wall > 0 else None,
             "server_cpu_s": cpu["server_s"],
             "workers_cpu_s": cpu["workers_s"],
+            "client_cpu_s": client_cpu,
+            "other_cpu_s": other,
+            "other_cpu_share": ratio(other, wall * (os.cpu_count() or 1)),
             "loadavg": loadavg(),
             "raw": results,
         }
         out[str(c)] = s
         phase["server_s"] += cpu["server_s"]
         phase["workers_s"] += cpu["workers_s"]
+        phase["client_s"] += client_cpu
+        phase["other_s"] += other or 0.0
+        phase["wall_s"] += wall
         phase["audio_s"] += audio
         phase["lost_workers"] += cpu["lost_workers"]
         others = sorted({f"{r['status']}: {r['error']}" for r in results
@@ -609,7 +651,8 @@ def measure_concurrency(server, probe, text, client_counts, per_client, settle, 
         log(f"  C={c:<3d} {s['ok']}/{s['requests']} ok, {n503}x503, {s['other']} other; "
             f"TTFA p50 {fmt_ms(s['ttfa_p50_ms'])} p95 {fmt_ms(s['ttfa_p95_ms'])} ms; "
             f"{fmt(s['throughput'], 1)} audio-s/s; CPU server {fmt(cpu['server_s'], 2)} s, "
-            f"workers {fmt(cpu['workers_s'], 2)} s"
+            f"workers {fmt(cpu['workers_s'], 2)} s, client {fmt(client_cpu, 2)} s, "
+            f"other jobs {fmt(other, 2)} s"
             + (f"; other: {others[:3]}" if others else ""))
     samples = sampler.stop()
     phase["rss_peak_mib"] = sampler.peak()
@@ -713,6 +756,11 @@ def measure_slow_readers(server, probe, text, n, stall, read_bytes, rcvbuf, time
     }
     res["growth_mib"] = (None if res["before_mib"] is None or res["peak_during_mib"] is None
                          else res["peak_during_mib"] - res["before_mib"])
+    # Still growing at the end? RSS at the end of the stall minus RSS half-way through it.
+    mid = marks["opened"] + (marks["close"] - marks["opened"]) / 2
+    at_mid = next((m for t, m, _ in reversed(samples) if t <= mid), None)
+    res["second_half_growth_mib"] = (None if at_mid is None or res["end_of_stall_mib"] is None
+                                     else res["end_of_stall_mib"] - at_mid)
     log(f"  RSS before {fmt(res['before_mib'], 1)} MiB, peak while stalled "
         f"{fmt(res['peak_during_mib'], 1)} MiB, after close {fmt(res['after_mib'], 1)} MiB"
         + (f" (server idle {drained:.2f} s after close)" if drained is not None else ""))
@@ -847,8 +895,10 @@ def evaluate_targets(report):
             f"{fmt(c8['throughput'], 0)} / {fmt(rawtp, 0)} = {fmt(r, 2)}×",
             f"≥ {T_C8_VS_RAW:g}×", None if r is None else r >= T_C8_VS_RAW)
     else:
-        add(f"{TARGET_CLIENTS} clients (no 503, TTFA p95, throughput)", "not measured "
-            f"(add {TARGET_CLIENTS} to --clients)", "", None)
+        why = (f"add {TARGET_CLIENTS} to --clients" if (lec or {}).get("concurrency")
+               else "Lector not measured")
+        add(f"{TARGET_CLIENTS} clients: no 503, TTFA p95 < {T_C8_P95_MS:g} ms, throughput "
+            f"≥ {T_C8_VS_RAW:g}× raw", f"not measured ({why})", "", None)
     # 8. Server CPU.
     ph = (lec or {}).get("concurrency_phase")
     if ph:
@@ -881,7 +931,8 @@ def evaluate_targets(report):
         add(f"RSS under {sr['readers']} slow readers (stalled {sr['stall_s']:g} s): "
             "before / peak / after close",
             f"{fmt(sr['before_mib'], 1)} / {fmt(v, 1)} / {fmt(sr['after_mib'], 1)} MiB "
-            f"(+{fmt(sr['growth_mib'], 1)} MiB)",
+            f"(peak {fmt(sr['growth_mib'], 1)} MiB over before; "
+            f"{fmt(sr['second_half_growth_mib'], 1)} MiB more in the second half of the stall)",
             f"flat: peak < {T_RSS_MIB:g} MiB", None if v is None else v < T_RSS_MIB)
     return rows
 
@@ -892,6 +943,10 @@ def evaluate_targets(report):
 
 def fmt(x, digits=1):
     return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def pct(x):
+    return "–" if x is None else f"{100 * x:.0f} %"
 
 
 def fmt_ms(x):
@@ -947,8 +1002,9 @@ def render_markdown(report):
         L.append(f"- {s['label']}: `{' '.join(shlex.quote(a) for a in s['argv'])}` "
                  f"(load at start {s['loadavg_at_start']})")
     if report.get("raw"):
-        L.append(f"- raw libespeak-ng: `{' '.join(shlex.quote(a) for a in report['raw']['argv'][0])}`"
-                 f" (and the long text)")
+        raw_cmd = " ".join(shlex.quote(a) for a in report["raw"]["argv"][0])
+        L.append(f"- raw libespeak-ng: `{raw_cmd}` (and the long text), "
+                 f"{report['raw']['passes']} pass(es)")
     for note in report["skipped"]:
         L.append(f"- skipped: {note}")
     words = report["text_words"]
@@ -973,11 +1029,13 @@ def render_markdown(report):
         L.append("`bench/raw_espeak`: espeak_Synth on the whole text in AUDIO_OUTPUT_SYNCHRONOUS "
                  "mode, voice en-us; first audio = first callback carrying samples; CPU = "
                  "CLOCK_PROCESS_CPUTIME_ID. audio-s per CPU-s is what one unshared core "
-                 "delivers; per wall-s is what it delivered on this machine under its load.")
+                 "delivers; per wall-s is what it delivered on this machine under its load. "
+                 "The library is measured at the start and again at the end of the run; "
+                 "the figures are over both passes.")
         L.append("")
         L.append("| text | runs | audio s | first audio ms (median, min–max) | wall ms | CPU ms "
-                 "| audio-s per CPU-s | audio-s per wall-s |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+                 "| audio-s per CPU-s | per pass (start, end of the run) | audio-s per wall-s |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name in RAW_TEXTS:
             r = raw.get(name)
             if r:
@@ -985,6 +1043,7 @@ def render_markdown(report):
                          f"| {fmt(r['ttfa_ms'], 2)} ({fmt(r['ttfa_min_ms'], 2)}–"
                          f"{fmt(r['ttfa_max_ms'], 2)}) | {fmt_ms(r['wall_ms'])} "
                          f"| {fmt_ms(r['cpu_ms'])} | {fmt(r['audio_per_cpu_s'], 0)} "
+                         f"| {', '.join(fmt(x, 0) for x in r['audio_per_cpu_s_per_pass'])} "
                          f"| {fmt(r['audio_per_wall_s'], 0)} |")
         lec = by.get("lector")
         if lec:
@@ -1054,12 +1113,16 @@ def render_markdown(report):
         L.append("TTFA and total percentiles are over successful (200) requests; audio s / "
                  "wall s = audio seconds received in 200 responses / wall seconds of the burst. "
                  "CPU = utime + stime from /proc/PID/stat around the burst (10 ms ticks); "
-                 "the seed synthesizes in its own process, so all its CPU is \"server\".")
+                 "the seed synthesizes in its own process, so all its CPU is \"server\"; "
+                 "client CPU = this script's threads (`time.process_time()`), which share the "
+                 f"{m['nproc']} CPUs with the server; other jobs = busy CPU time of the whole "
+                 "machine (/proc/stat) minus server, workers and client, as a share of "
+                 "CPUs × wall s: CPU the servers could not have.")
         L.append("")
         L.append("| server | clients | requests | 200 | 503 | other | TTFA p50 ms | TTFA p95 ms "
                  "| total p50 ms | total p95 ms | wall s | audio s / wall s | server CPU s "
-                 "| workers CPU s |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "| workers CPU s | client CPU s | other jobs' share of the CPUs |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for s in conc:
             for c in p["clients"]:
                 r = s["concurrency"].get(str(c))
@@ -1070,25 +1133,36 @@ def render_markdown(report):
                          f"| {r['status_503']} | {r['other']} | {fmt_ms(r['ttfa_p50_ms'])} "
                          f"| {fmt_ms(r['ttfa_p95_ms'])} | {fmt_ms(r['total_p50_ms'])} "
                          f"| {fmt_ms(r['total_p95_ms'])} | {fmt(r['wall_s'], 2)} "
-                         f"| {fmt(r['throughput'], 0)} | {fmt(r['server_cpu_s'], 2)} | {wk} |")
+                         f"| {fmt(r['throughput'], 0)} | {fmt(r['server_cpu_s'], 2)} | {wk} "
+                         f"| {fmt(r.get('client_cpu_s'), 2)} "
+                         f"| {pct(r.get('other_cpu_share'))} |")
         L.append("")
-        L.append("CPU over the whole concurrency phase (sum of the bursts):")
+        L.append("CPU over the whole concurrency phase (sum of the bursts). The last two "
+                 "columns are shares of the CPU time the machine had (CPUs × wall s of the "
+                 "bursts); the rest was idle.")
         L.append("")
         L.append("| server | audio s | server CPU s | workers CPU s | server / workers "
                  "| server CPU ms per audio-s | workers CPU ms per audio-s "
-                 "| raw library CPU ms per audio-s |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+                 "| raw library CPU ms per audio-s | client CPU s | used by server, workers, "
+                 "client | used by other jobs |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         rawc = (raw.get("paragraph") or {}).get("cpu_ms_per_audio_s")
         for s in conc:
             ph = s["concurrency_phase"]
             lec = s["kind"] == "lector"
             so = ph["server_over_workers"]
+            # Share of the machine's CPU time (nproc x wall of the bursts) that the server,
+            # its workers and the client used: near 100 % means the run was CPU-bound.
+            used = ratio(ph["server_s"] + ph["workers_s"] + ph["client_s"],
+                         ph["wall_s"] * (m["nproc"] or 1))
+            other = ratio(ph["other_s"], ph["wall_s"] * (m["nproc"] or 1))
             L.append(f"| {s['label']} | {fmt(ph['audio_s'], 0)} | {fmt(ph['server_s'], 2)} "
                      f"| {fmt(ph['workers_s'], 2) if lec else '–'} "
                      f"| {fmt(100 * so, 1) + ' %' if lec and so is not None else '–'} "
                      f"| {fmt(ph['server_cpu_ms_per_audio_s'], 3)} "
                      f"| {fmt(ph['workers_cpu_ms_per_audio_s'], 2) if lec else '–'} "
-                     f"| {fmt(rawc, 2)} |"
+                     f"| {fmt(rawc, 2)} | {fmt(ph['client_s'], 2)} "
+                     f"| {pct(used)} | {pct(other)} |"
                      + (f" (workers lost: {ph['lost_workers']})" if ph["lost_workers"] else ""))
 
     L.append("")
@@ -1106,7 +1180,8 @@ def render_markdown(report):
         mem = s["memory"]
         sr = s.get("slow_readers") or {}
         st = ", ".join(f"{n}×{k}" for k, n in sorted(sr.get("statuses", {}).items()))
-        L.append(f"| {s['label']} ({mem.get('processes', '?')} processes) "
+        n = mem.get("processes", "?")
+        L.append(f"| {s['label']} ({n} process{'' if n == 1 else 'es'}) "
                  f"| {fmt(mem.get('after_startup_mib'), 1)} "
                  f"| {fmt(mem.get('after_warmup_mib'), 1)} "
                  f"| {fmt(mem.get('peak_concurrency_mib'), 1)} "
@@ -1191,7 +1266,7 @@ set grid
                          f"title \"{q(s['label'])} p50\"")
             plots.append(f"'{dat}' using 1:3 with linespoints lw 2 pt 5 dt 2 lc rgb '{col}' "
                          f"title \"{q(s['label'])} p95\"")
-        plots.append(f"{T_C8_P95_MS} with lines lw 1 dt 3 lc rgb 'gray40' "
+        plots.append(f"{T_C8_P95_MS} with lines lw 2 dt 3 lc rgb 'gray30' "
                      f"title \"target: p95 < {T_C8_P95_MS:g} ms at {TARGET_CLIENTS} clients\"")
         png = gnuplot_png(out_dir / "ttfa.png", common + f"""
 set title "Time to first audio vs concurrent clients (200 responses)"
@@ -1213,7 +1288,7 @@ plot {", ".join(plots)}
         if rawtp:
             plots.append(f"{rawtp:.3f} with lines lw 2 dt 2 lc rgb 'black' "
                          "title \"raw libespeak-ng, one core (audio-s per CPU-s)\"")
-            plots.append(f"{T_C8_VS_RAW * rawtp:.3f} with lines lw 1 dt 3 lc rgb 'gray40' "
+            plots.append(f"{T_C8_VS_RAW * rawtp:.3f} with lines lw 2 dt 3 lc rgb 'gray30' "
                          f"title \"target at {TARGET_CLIENTS} clients: {T_C8_VS_RAW:g}x raw\"")
         png = gnuplot_png(out_dir / "throughput.png", common + f"""
 set title "Aggregate throughput vs concurrent clients ({report['machine']['nproc']} CPUs)"
@@ -1228,6 +1303,7 @@ plot {", ".join(plots)}
     slow = [s for s in report["servers"] if s.get("slow_readers")]
     if slow:
         plots, arrows = [], []
+        top = T_RSS_MIB
         for i, s in enumerate(slow):
             sr = s["slow_readers"]
             dat = out_dir / f"rss-{s['key']}.dat"
@@ -1236,22 +1312,25 @@ plot {", ".join(plots)}
                 for t, m, k in sr["samples"]:
                     f.write(f"{t:.3f} {m:.3f} {k}\n")
             col = ["#1f77b4", "#d62728", "#2ca02c"][i % 3]
+            st = ", ".join(f"{n}×{k}" for k, n in sorted(sr["statuses"].items()))
             plots.append(f"'{dat}' using 1:2 with lines lw 2 lc rgb '{col}' "
-                         f"title \"{q(s['label'])}\"")
+                         f"title \"{q(s['label'])} ({st})\"")
+            top = max([top] + [m for _, m, _ in sr["samples"]])
             for mark, lab in (("opened", "open"), ("close", "close")):
                 x = sr["marks_s"][mark]
                 arrows.append(f"set arrow from {x:.3f}, graph 0 to {x:.3f}, graph 1 nohead "
                               f"dt 2 lc rgb '{col}'")
-                arrows.append(f"set label \"{lab}\" at {x:.3f}, graph 0.97 offset 0.5,0 "
-                              f"tc rgb '{col}'")
-        plots.append(f"{T_RSS_MIB} with lines lw 1 dt 3 lc rgb 'gray40' "
+                arrows.append(f"set label \"{lab}\" at {x:.3f}, graph {0.97 - 0.05 * i:.2f} "
+                              f"offset 0.5,0 tc rgb '{col}'")
+        plots.append(f"{T_RSS_MIB} with lines lw 2 dt 3 lc rgb 'gray30' "
                      f"title \"target: {T_RSS_MIB:g} MiB\"")
         p = report["params"]
         png = gnuplot_png(out_dir / "rss-slow-readers.png", "\n".join(arrows) + f"""
-set title "RSS of server + workers: {p['slow_readers']} readers of the long text stall for {p['stall_s']:g} s"
+set title "RSS of server + workers: {p['slow_readers']} readers of the long text stall \
+for {p['stall_s']:g} s"
 set xlabel "seconds since the phase started (dashed: all readers open / closed)"
 set ylabel "VmRSS (MiB)"
-set yrange [0:*]
+set yrange [0:{top * 1.2:.0f}]
 set grid
 set key bottom right
 plot {", ".join(plots)}
@@ -1299,13 +1378,13 @@ def parse_args(argv):
     ap.add_argument("--slow-readers", type=int, default=50,
                     help="slow readers (0 = skip the phase)")
     ap.add_argument("--stall", type=float,
-                    help="seconds the slow readers stall (default: 5, quick: 1.5)")
+                    help="seconds the slow readers stall (default: 5, quick: 1)")
     ap.add_argument("--read-bytes", type=int, default=4096,
                     help="bytes each slow reader reads before it stalls")
     ap.add_argument("--rcvbuf", type=int, default=16384, help="slow readers' SO_RCVBUF")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: --reps 2 -k 2 --clients 1,8 --raw-runs 3 "
-                         "--wrk-duration 1 --stall 1.5")
+                         "--wrk-duration 1 --stall 1")
     ap.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, s")
     ap.add_argument("--ready-timeout", type=float, default=30.0,
                     help="how long to wait for a server to become ready, s")
@@ -1317,7 +1396,7 @@ def parse_args(argv):
     q_ = args.quick
     for name, full, quick in (("reps", 5, 2), ("per_client", 5, 2), ("clients", "1,2,4,8,16",
                               "1,8"), ("raw_runs", 10, 3), ("wrk_duration", 5.0, 1.0),
-                              ("stall", 5.0, 1.5)):
+                              ("stall", 5.0, 1.0)):
         if getattr(args, name) is None:
             setattr(args, name, quick if q_ else full)
     try:
@@ -1424,12 +1503,14 @@ def main(argv=None):
     signal.signal(signal.SIGHUP, on_signal)
 
     current = None
+    raw_passes = []
     try:
         if raw_bin is not None:
             log(f"== raw libespeak-ng ({raw_bin}), {args.raw_runs} runs per text; "
                 f"load {loadavg()}")
             try:
-                report["raw"] = measure_raw(raw_bin, shared, args.raw_runs, log)
+                raw_passes.append(raw_pass(raw_bin, shared, args.raw_runs))
+                report["raw"] = summarize_raw(raw_passes, log)
             except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
                 log(f"warning: raw library baseline failed: {e}")
                 skipped.append(f"raw libespeak-ng baseline failed: {e}")
@@ -1450,6 +1531,13 @@ def main(argv=None):
             report["servers"].append(measure_server(server, texts, args, log))
             server.stop()
             current = None
+        if raw_passes and report["servers"]:
+            log(f"== raw libespeak-ng again (end of the run); load {loadavg()}")
+            try:
+                raw_passes.append(raw_pass(raw_bin, shared, args.raw_runs))
+                report["raw"] = summarize_raw(raw_passes, log)
+            except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+                log(f"warning: second raw library pass failed: {e}")
     except KeyboardInterrupt:
         log("interrupted")
         return 130

@@ -4,10 +4,14 @@
 //
 // Threading: Api::handle may be called from any number of threads at once.
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
+#include <variant>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +25,8 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as received
   std::string body;
-  std::string peer;  // client address, for the log
+  std::string content_type;  // of the body, as sent
+  std::string peer;          // client address, for the log
 };
 
 // A response body produced over time (audio). The transport calls next() until kEnd or
@@ -46,12 +51,43 @@ struct Response {
   std::shared_ptr<BodySource> stream;  // when set, `body` is empty and the body is streamed
 };
 
+// A message on a WebSocket, either way.
+struct WsMessage {
+  bool binary = false;
+  std::string data;
+};
+
+// A WebSocket session, independent of the transport. The transport calls on_message() for
+// each client message and pulls outgoing messages with poll(), one at a time, waiting for the
+// waker (or deadline()) when there are none. All calls come from one strand; the waker may be
+// called from any thread.
+class WsSession {
+ public:
+  using Clock = std::chrono::steady_clock;
+  virtual ~WsSession() = default;
+  virtual void on_message(std::string_view data, bool binary) = 0;
+  // The next message to send, if any.
+  virtual std::optional<WsMessage> poll() = 0;
+  // True once everything is sent and the session wants the socket closed (close code 1000).
+  virtual bool finished() const = 0;
+  // poll() has timed work (a quiet-period flush) due at this time; max() when none.
+  virtual Clock::time_point deadline() const = 0;
+  virtual void set_waker(std::function<void()> waker) = 0;
+  // The client is gone: cancel everything in flight.
+  virtual void on_disconnect() = 0;
+};
+
+// Request parameters by name, as text (query values, or JSON values rendered as text).
+using ParamLookup = std::function<std::optional<std::string>(const char* name)>;
+
 struct ApiConfig {
   std::string default_engine = "espeak";
   std::string default_voice = "en-us";
   std::size_t max_text_chars = 20000;
   text::SegmenterOptions segmenter;
   int retry_after_seconds = 1;
+  std::size_t max_ws_message_bytes = 64 * 1024;
+  std::chrono::milliseconds quiet_flush{300};  // streamed text: flush a pending fragment after this
 };
 
 class Api {
@@ -61,6 +97,20 @@ class Api {
   Response handle(const HttpRequest& request) noexcept;
   // A JSON error response for errors the transport itself detects (oversize headers, ...).
   static Response error_response(int status, const std::string& message);
+
+  // For a WebSocket upgrade of `request`: the session, or an error response (404 for a path
+  // with no WebSocket route).
+  std::variant<std::unique_ptr<WsSession>, Response> open_websocket(const HttpRequest& request);
+  const ApiConfig& config() const { return config_; }
+
+  // Engine, voice and audio parameters of a synthesis (everything but the text), from
+  // request parameters and the server defaults. Throws Error(kBadParameter).
+  sched::SynthesisRequest resolve(const ParamLookup& params) const;
+  // Validates and cleans user text: UTF-8, length cap, control characters. Throws on bad text.
+  std::string clean_text(std::string_view raw, const char* param = "text") const;
+  // The language of a resolved request's voice, for segmentation.
+  std::string language_of(const sched::SynthesisRequest& request) const;
+  sched::Scheduler& scheduler() { return scheduler_; }
 
  private:
   Response route(const HttpRequest& request);

@@ -66,22 +66,6 @@ std::string required(const Target& t, const char* name) {
   return *v;
 }
 
-double number_param(const Target& t, const char* name, double lo, double hi, double fallback) {
-  auto v = t.get(name);
-  if (!v) return fallback;
-  double d = 0;
-  const char* end = v->data() + v->size();
-  auto [ptr, ec] = std::from_chars(v->data(), end, d);
-  if (v->empty() || ec != std::errc() || ptr != end || !std::isfinite(d))
-    throw bad_parameter(name, "not a number: " + quote(*v));
-  if (d < lo || d > hi) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%g is out of range [%g, %g]", d, lo, hi);
-    throw bad_parameter(name, buf);
-  }
-  return d;
-}
-
 // Streams a WAV header followed by the request's PCM, and logs the request when it ends.
 class WavSource final : public BodySource {
  public:
@@ -266,48 +250,43 @@ Response Api::route(const HttpRequest& request) {
   }
 
   if (t.path == "/tts") {
-    require_get();
-    std::string raw = [&] {
-      auto v = t.get("text");
-      if (!v) throw bad_parameter("text", "missing");
-      return *v;
-    }();
-    if (!text::is_valid_utf8(raw)) throw bad_parameter("text", "not valid UTF-8");
-    const std::size_t chars = text::count_code_points(raw);
-    if (chars > config_.max_text_chars)
-      throw bad_parameter("text", "too long: " + std::to_string(chars) +
-                                      " characters, the limit is " +
-                                      std::to_string(config_.max_text_chars));
-    std::string clean = text::normalize(raw);
-    if (clean.empty()) throw bad_parameter("text", "empty");
-
-    sched::SynthesisRequest req;
-    {
-      std::lock_guard lock(mu_);
-      req.engine = t.get("engine").value_or(default_engine_);
-    }
-    auto info = scheduler_.engine(req.engine);
-    if (!info) throw bad_parameter("engine", "unknown engine " + quote(req.engine));
-    if (auto v = t.get("voice")) {
-      req.voice = *v;
+    // GET: parameters in the query. POST with a JSON body: the same parameters as JSON fields.
+    // POST with any other body: the body is the text, other parameters in the query.
+    ParamLookup params = [&](const char* name) { return t.get(name); };
+    json body;
+    if (request.method == "POST") {
+      const std::string_view ct = request.content_type;
+      if (ct.substr(0, ct.find(';')).find("json") != std::string_view::npos) {
+        body = json::parse(request.body, nullptr, false);
+        if (body.is_discarded() || !body.is_object())
+          throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
+        params = [&](const char* name) -> std::optional<std::string> {
+          auto it = body.find(name);
+          if (it == body.end() || it->is_null()) return std::nullopt;
+          if (it->is_string()) return it->get<std::string>();
+          if (it->is_number()) return it->dump();
+          throw bad_parameter(name, "must be a string or a number");
+        };
+      } else {
+        params = [&](const char* name) -> std::optional<std::string> {
+          if (std::string_view(name) == "text") return request.body;
+          return t.get(name);
+        };
+      }
     } else {
-      std::lock_guard lock(mu_);
-      req.voice = default_voice_[req.engine];
+      require_get();
     }
-    const VoiceInfo* voice = info->find_voice(req.voice);
-    if (voice == nullptr)
-      throw bad_parameter("voice",
-                          "unknown voice " + quote(req.voice) + " for engine '" + req.engine + "'");
-    req.params.speed = number_param(t, "speed", 0.25, 4.0, 1.0);
-    req.params.pitch = number_param(t, "pitch", 0.5, 2.0, 1.0);
-    req.params.volume = number_param(t, "volume", 0.0, 2.0, 1.0);
-    req.segments = text::split_segments(clean, voice->language, config_.segmenter);
+    auto raw = params("text");
+    if (!raw) throw bad_parameter("text", "missing");
+    const std::string clean = clean_text(*raw);
+    sched::SynthesisRequest req = resolve(params);
+    req.segments = text::split_segments(clean, language_of(req), config_.segmenter);
     if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
     const std::uint64_t n = ++g_request_counter;
     std::string prefix = "req=" + std::to_string(n) + " peer=" + request.peer +
                          " route=/tts engine=" + req.engine + " voice=" + req.voice +
-                         " chars=" + std::to_string(chars) +
+                         " chars=" + std::to_string(text::count_code_points(clean)) +
                          " segments=" + std::to_string(req.segments.size());
     auto stream = scheduler_.submit(std::move(req));
     Response r;
@@ -318,6 +297,63 @@ Response Api::route(const HttpRequest& request) {
   }
 
   throw Error(ErrorCode::kNotFound, "no route " + quote(t.path));
+}
+
+std::string Api::clean_text(std::string_view raw, const char* param) const {
+  if (!text::is_valid_utf8(raw)) throw bad_parameter(param, "not valid UTF-8");
+  const std::size_t chars = text::count_code_points(raw);
+  if (chars > config_.max_text_chars)
+    throw bad_parameter(param, "too long: " + std::to_string(chars) +
+                                   " characters, the limit is " +
+                                   std::to_string(config_.max_text_chars));
+  std::string clean = text::normalize(raw);
+  if (clean.empty()) throw bad_parameter(param, "empty");
+  return clean;
+}
+
+sched::SynthesisRequest Api::resolve(const ParamLookup& params) const {
+  sched::SynthesisRequest req;
+  {
+    std::lock_guard lock(mu_);
+    req.engine = params("engine").value_or(default_engine_);
+  }
+  auto info = scheduler_.engine(req.engine);
+  if (!info) throw bad_parameter("engine", "unknown engine " + quote(req.engine));
+  if (auto v = params("voice")) {
+    req.voice = *v;
+  } else {
+    std::lock_guard lock(mu_);
+    auto it = default_voice_.find(req.engine);
+    if (it != default_voice_.end()) req.voice = it->second;
+  }
+  if (info->find_voice(req.voice) == nullptr)
+    throw bad_parameter("voice", "unknown voice " + quote(req.voice) + " for engine '" +
+                                     req.engine + "'");
+  auto number = [&](const char* name, double lo, double hi) {
+    auto v = params(name);
+    if (!v) return 1.0;
+    double d = 0;
+    const char* end = v->data() + v->size();
+    auto [ptr, ec] = std::from_chars(v->data(), end, d);
+    if (v->empty() || ec != std::errc() || ptr != end || !std::isfinite(d))
+      throw bad_parameter(name, "not a number: " + quote(*v));
+    if (d < lo || d > hi) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%g is out of range [%g, %g]", d, lo, hi);
+      throw bad_parameter(name, buf);
+    }
+    return d;
+  };
+  req.params.speed = number("speed", 0.25, 4.0);
+  req.params.pitch = number("pitch", 0.5, 2.0);
+  req.params.volume = number("volume", 0.0, 2.0);
+  return req;
+}
+
+std::string Api::language_of(const sched::SynthesisRequest& request) const {
+  auto info = scheduler_.engine(request.engine);
+  const VoiceInfo* v = info ? info->find_voice(request.voice) : nullptr;
+  return v != nullptr ? v->language : std::string();
 }
 
 // --- query ----------------------------------------------------------------------------------

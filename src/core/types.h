@@ -27,6 +27,7 @@ struct VoiceInfo {
   std::string language;      // BCP-47, e.g. "en-US"
   Gender gender = Gender::kUnknown;
   std::string engine_id;  // the engine's own identifier, e.g. "gmw/en-US"
+  int sample_rate = 0;    // native output rate in Hz; 0 means the engine's sample_rate()
 };
 
 // Audio parameters of one synthesis, as multipliers of the voice's defaults.

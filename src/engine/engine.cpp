@@ -2,15 +2,34 @@
 
 #include "core/error.h"
 #include "engine/espeak_engine.h"
+#ifdef LECTOR_HAVE_FLITE
+#include "engine/flite_engine.h"
+#endif
+#ifdef LECTOR_HAVE_FESTIVAL
+#include "engine/festival_engine.h"
+#endif
 
 namespace lector::engine {
 
 std::vector<std::string> engine_names() {
-  return {"espeak"};
+  std::vector<std::string> names{"espeak"};
+#ifdef LECTOR_HAVE_FLITE
+  names.push_back("flite");
+#endif
+#ifdef LECTOR_HAVE_FESTIVAL
+  names.push_back("festival");
+#endif
+  return names;
 }
 
 std::unique_ptr<Engine> make_engine(std::string_view name) {
   if (name == "espeak") return std::make_unique<EspeakEngine>();
+#ifdef LECTOR_HAVE_FLITE
+  if (name == "flite") return std::make_unique<FliteEngine>();
+#endif
+#ifdef LECTOR_HAVE_FESTIVAL
+  if (name == "festival") return std::make_unique<FestivalEngine>();
+#endif
   throw Error(ErrorCode::kBadParameter, "unknown engine '" + std::string(name) + "'", "engine");
 }
 

@@ -76,6 +76,7 @@ EspeakEngine::EspeakEngine() {
                   : (*v)->gender == 1 ? Gender::kMale
                                       : Gender::kUnknown;
     info.engine_id = id;
+    info.sample_rate = sample_rate_;
     voices_.push_back(std::move(info));
   }
   std::sort(voices_.begin(), voices_.end(),

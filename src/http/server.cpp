@@ -3,10 +3,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <thread>
 #include <vector>
 
 #include "api/api.h"
+#include "http/websocket.h"
 #include "obs/log.h"
 
 namespace lector::http {
@@ -120,6 +122,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   std::size_t sent = 0;
   bool complete = false;
   bool headers_sent = false;
+  const bool chunked = version >= 11;
 
   // Pulls the next piece of body, waiting while the source has nothing yet.
   auto pull = [&]() -> net::awaitable<api::BodySource::State> {
@@ -144,8 +147,10 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   if (!watch->peer_gone) {
     bhttp::response<bhttp::empty_body> res{bhttp::status::ok, version};
     add_headers(res, r);
+    // HTTP/1.0 has no chunked encoding: the body is the raw audio, ended by closing.
+    if (!chunked) keep_alive = false;
     res.keep_alive(keep_alive);
-    res.chunked(true);
+    res.chunked(chunked);
     bhttp::response_serializer<bhttp::empty_body> sr{res};
     stream.expires_after(impl.config.write_timeout);
     auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
@@ -161,6 +166,10 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
       sent += out.size();
       out.clear();
     } else if (state == api::BodySource::State::kEnd) {
+      if (!chunked) {
+        complete = true;
+        break;
+      }
       stream.expires_after(impl.config.write_timeout);
       auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk_last(), tuple_awaitable);
       complete = !ec;
@@ -215,8 +224,22 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     }
 
     auto& req = parser.get();
+    if (beast::websocket::is_upgrade(req)) {
+      api::HttpRequest upgrade{std::string(req.method_string()), std::string(req.target()), {},
+                               {}, peer};
+      auto opened = impl.api.open_websocket(upgrade);
+      if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
+        co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
+                               impl.api.config().max_ws_message_bytes);
+        co_return;
+      }
+      co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false, false,
+                            config.write_timeout);
+      break;
+    }
     api::HttpRequest request{std::string(req.method_string()), std::string(req.target()),
-                             std::move(req.body()), peer};
+                             std::move(req.body()), std::string(req[bhttp::field::content_type]),
+                             peer};
     const auto started = std::chrono::steady_clock::now();
     api::Response response = impl.api.handle(request);
     const bool head_only = req.method() == bhttp::verb::head;

@@ -110,8 +110,12 @@ std::shared_ptr<AudioStream> Scheduler::submit(SynthesisRequest spec) {
                       " requests in flight (limit " + std::to_string(config_.max_requests) +
                       "); retry later");
     }
+    const VoiceInfo* voice = engine->second.find_voice(spec.voice);
+    if (voice == nullptr)
+      throw Error(ErrorCode::kBadParameter, "unknown voice '" + spec.voice + "'", "voice");
+    const int rate = voice->sample_rate > 0 ? voice->sample_rate : engine->second.sample_rate;
     const std::uint64_t id = next_request_id_++;
-    stream = std::make_shared<AudioStream>(id, engine->second.sample_rate, this);
+    stream = std::make_shared<AudioStream>(id, rate, this);
     Request& r = requests_[id];
     r.id = id;
     r.stream = stream;

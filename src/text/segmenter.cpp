@@ -22,8 +22,9 @@
 #include <utility>
 
 #include "core/error.h"
+#include "text/segmenter_internal.h"
 
-namespace lector::text {
+namespace lector::text::detail {
 namespace {
 
 // ICU reports failures through a status out-parameter; this turns one into the server's error.
@@ -47,36 +48,6 @@ constexpr bool is_continuation(char byte) noexcept {
   return (static_cast<unsigned char>(byte) & 0xC0U) == 0x80U;
 }
 
-// Returns the code point at `pos` and its length in bytes. This decoder is lenient, unlike the
-// one behind is_valid_utf8, because split_segments does not require valid input: as in ICU's
-// UTF-8 UText, an ill-formed byte reads as one U+FFFD, so every cut still lands on a sequence
-// boundary and nothing is read past the end.
-std::pair<char32_t, std::size_t> decode_at(std::string_view s, std::size_t pos) noexcept {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(pos);
-  constexpr std::pair<char32_t, std::size_t> kReplacement{0xFFFD, 1};
-  std::size_t length = 1;
-  char32_t value = lead;
-  if (lead >= 0xC2U && lead <= 0xDFU) {
-    length = 2;
-    value = lead & 0x1FU;
-  } else if (lead >= 0xE0U && lead <= 0xEFU) {
-    length = 3;
-    value = lead & 0x0FU;
-  } else if (lead >= 0xF0U && lead <= 0xF4U) {
-    length = 4;
-    value = lead & 0x07U;
-  } else if (lead >= 0x80U) {
-    return kReplacement;
-  }
-  if (s.size() - pos < length) return kReplacement;
-  for (std::size_t i = 1; i < length; ++i) {
-    if (!is_continuation(s[pos + i])) return kReplacement;
-    value = (value << 6U) | (byte(pos + i) & 0x3FU);
-  }
-  return {value, length};
-}
-
 // Decodes at most `limit` code points from the start of `s`.
 std::vector<Char> decode_prefix(std::string_view s, std::size_t limit) {
   std::vector<Char> chars;
@@ -88,10 +59,6 @@ std::vector<Char> decode_prefix(std::string_view s, std::size_t limit) {
     pos += length;
   }
   return chars;
-}
-
-bool is_space(char32_t c) noexcept {
-  return u_isUWhiteSpace(as_uchar32(c)) != 0;
 }
 
 // No-break spaces hold things like "10 000" or "Dr. Smith" together on purpose, so a segment is
@@ -155,43 +122,6 @@ bool joins_previous(const std::vector<Char>& chars, std::size_t k) noexcept {
          chars[k - 1].value == 0x200D;
 }
 
-// Scripts written without spaces between words: each character counts as a word there.
-bool is_word_per_char(char32_t c) noexcept {
-  const UChar32 u = as_uchar32(c);
-  if (u_hasBinaryProperty(u, UCHAR_IDEOGRAPHIC) != 0) return true;
-  UErrorCode status = U_ZERO_ERROR;
-  const UScriptCode script = uscript_getScript(u, &status);
-  return U_SUCCESS(status) && (script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA);
-}
-
-bool is_word_char(char32_t c) noexcept {
-  return u_isalnum(as_uchar32(c)) != 0;
-}
-
-std::string_view trim_left(std::string_view s) noexcept {
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    const auto [value, length] = decode_at(s, pos);
-    if (!is_space(value)) break;
-    pos += length;
-  }
-  return s.substr(pos);
-}
-
-// Walks backwards so that trimming the end of a long piece costs only the trimmed bytes.
-std::string_view trim_right(std::string_view s) noexcept {
-  std::size_t end = s.size();
-  while (end > 0) {
-    std::size_t start = end - 1;
-    while (start > 0 && is_continuation(s[start])) --start;
-    const auto [value, length] = decode_at(s, start);
-    // A sequence that does not reach `end` is ill-formed, not white space.
-    if (start + length != end || !is_space(value)) break;
-    end = start;
-  }
-  return s.substr(0, end);
-}
-
 // Byte offset at which to cut `piece` so that the part before it has at most `cap` code points.
 // `chars` holds the first cap + 1 code points of the piece, which is trimmed and longer than
 // `cap`. Preference: the last clause end that fits, then the last breaking space that fits,
@@ -213,59 +143,6 @@ std::size_t find_cap_cut(const std::vector<Char>& chars, std::size_t cap) {
   std::size_t k = cap;
   while (k > 1 && joins_previous(chars, k)) --k;
   return chars[k].begin;
-}
-
-// Appends `piece` (trimmed, non-empty) to `out`, cut into parts of at most `cap` code points.
-void append_capped(std::string_view piece, std::size_t cap, std::vector<std::string_view>& out) {
-  while (true) {
-    const std::vector<Char> chars = decode_prefix(piece, cap + 1);
-    if (chars.size() <= cap) {
-      out.push_back(piece);
-      return;
-    }
-    const std::size_t cut = find_cap_cut(chars, cap);
-    out.push_back(trim_right(piece.substr(0, cut)));
-    // The piece ends in non-space, so the rest is never empty after trimming.
-    piece = trim_left(piece.substr(cut));
-  }
-}
-
-// Byte offset just after the first clause of `segment` preceded by at least `min_words` words
-// that still leaves a word after it; 0 when there is none. A word is a white-space-separated
-// token holding a letter or digit, or a single CJK character.
-std::size_t find_first_fragment_cut(std::string_view segment, std::size_t min_words) {
-  const std::vector<Char> chars = decode_prefix(segment, segment.size());
-  std::size_t last_word_char = chars.size();
-  for (std::size_t i = chars.size(); i > 0; --i) {
-    if (is_word_char(chars[i - 1].value)) {
-      last_word_char = i - 1;
-      break;
-    }
-  }
-  if (last_word_char == chars.size()) return 0;
-
-  std::size_t words = 0;
-  bool token_counted = false;
-  for (std::size_t j = 0; j < chars.size(); ++j) {
-    const char32_t c = chars[j].value;
-    if (is_space(c)) {
-      token_counted = false;
-      continue;
-    }
-    if (is_word_per_char(c)) {
-      ++words;
-    } else if (!token_counted && is_word_char(c)) {
-      ++words;
-      token_counted = true;
-    }
-    if (words < min_words) continue;
-    const std::size_t end = clause_end(chars, j);
-    if (end == 0) continue;
-    // Later clause ends leave even less behind, so the first that leaves no word ends the search.
-    if (end > last_word_char) return 0;
-    return chars[end].begin;
-  }
-  return 0;
 }
 
 // espeak voice names ("en-gb-x-rp", "en-us+f3", "cmn") and BCP-47 tags ("en-US") become an ICU
@@ -325,6 +202,62 @@ bool has_line_break(std::string_view space) noexcept {
   return false;
 }
 
+}  // namespace
+
+// This decoder is lenient, unlike the one behind is_valid_utf8, because split_segments does not
+// require valid input; nothing is read past the end.
+std::pair<char32_t, std::size_t> decode_at(std::string_view s, std::size_t pos) noexcept {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(pos);
+  constexpr std::pair<char32_t, std::size_t> kReplacement{0xFFFD, 1};
+  std::size_t length = 1;
+  char32_t value = lead;
+  if (lead >= 0xC2U && lead <= 0xDFU) {
+    length = 2;
+    value = lead & 0x1FU;
+  } else if (lead >= 0xE0U && lead <= 0xEFU) {
+    length = 3;
+    value = lead & 0x0FU;
+  } else if (lead >= 0xF0U && lead <= 0xF4U) {
+    length = 4;
+    value = lead & 0x07U;
+  } else if (lead >= 0x80U) {
+    return kReplacement;
+  }
+  if (s.size() - pos < length) return kReplacement;
+  for (std::size_t i = 1; i < length; ++i) {
+    if (!is_continuation(s[pos + i])) return kReplacement;
+    value = (value << 6U) | (byte(pos + i) & 0x3FU);
+  }
+  return {value, length};
+}
+
+std::size_t previous_start(std::string_view s, std::size_t end) noexcept {
+  std::size_t start = end - 1;
+  while (start > 0 && is_continuation(s[start])) --start;
+  return start;
+}
+
+bool is_space(char32_t c) noexcept {
+  return u_isUWhiteSpace(as_uchar32(c)) != 0;
+}
+
+bool is_word_char(char32_t c) noexcept {
+  return u_isalnum(as_uchar32(c)) != 0;
+}
+
+bool is_word_per_char(char32_t c) noexcept {
+  const UChar32 u = as_uchar32(c);
+  if (u_hasBinaryProperty(u, UCHAR_IDEOGRAPHIC) != 0) return true;
+  UErrorCode status = U_ZERO_ERROR;
+  const UScriptCode script = uscript_getScript(u, &status);
+  return U_SUCCESS(status) && (script == USCRIPT_HIRAGANA || script == USCRIPT_KATAKANA);
+}
+
+bool is_clause_mark(char32_t c) noexcept {
+  return clause_kind(c) != Clause::kNone;
+}
+
 // Opening quotes and brackets may stand before an abbreviation: "(Dr. Smith)".
 bool is_opener(char32_t c) noexcept {
   if (c == U'"' || c == U'\'' || c == U'\u00BF' || c == U'\u00A1') return true;
@@ -332,11 +265,95 @@ bool is_opener(char32_t c) noexcept {
   return type == U_START_PUNCTUATION || type == U_INITIAL_PUNCTUATION;
 }
 
-// Start of the code point that ends just before `end`.
-std::size_t previous_start(std::string_view s, std::size_t end) noexcept {
-  std::size_t start = end - 1;
-  while (start > 0 && is_continuation(s[start])) --start;
-  return start;
+std::string_view trim_left(std::string_view s) noexcept {
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    const auto [value, length] = decode_at(s, pos);
+    if (!is_space(value)) break;
+    pos += length;
+  }
+  return s.substr(pos);
+}
+
+// Walks backwards so that trimming the end of a long piece costs only the trimmed bytes.
+std::string_view trim_right(std::string_view s) noexcept {
+  std::size_t end = s.size();
+  while (end > 0) {
+    std::size_t start = end - 1;
+    while (start > 0 && is_continuation(s[start])) --start;
+    const auto [value, length] = decode_at(s, start);
+    // A sequence that does not reach `end` is ill-formed, not white space.
+    if (start + length != end || !is_space(value)) break;
+    end = start;
+  }
+  return s.substr(0, end);
+}
+
+std::size_t cap_cut(std::string_view piece, std::size_t cap) {
+  const std::vector<Char> chars = decode_prefix(piece, cap + 1);
+  if (chars.size() <= cap) return 0;
+  return find_cap_cut(chars, cap);
+}
+
+void append_capped(std::string_view piece, std::size_t cap, std::vector<std::string_view>& out) {
+  while (true) {
+    // Every cut is past the first code point, so 0 means the piece fits.
+    const std::size_t cut = cap_cut(piece, cap);
+    if (cut == 0) {
+      out.push_back(piece);
+      return;
+    }
+    out.push_back(trim_right(piece.substr(0, cut)));
+    // The piece ends in non-space, so the rest is never empty after trimming.
+    piece = trim_left(piece.substr(cut));
+  }
+}
+
+// Byte offset just after the first clause of `segment` preceded by at least `min_words` words
+// that still leaves a word after it; 0 when there is none. A word is a white-space-separated
+// token holding a letter or digit, or a single CJK character.
+std::size_t find_first_fragment_cut(std::string_view segment, std::size_t min_words) {
+  const std::vector<Char> chars = decode_prefix(segment, segment.size());
+  std::size_t last_word_char = chars.size();
+  for (std::size_t i = chars.size(); i > 0; --i) {
+    if (is_word_char(chars[i - 1].value)) {
+      last_word_char = i - 1;
+      break;
+    }
+  }
+  if (last_word_char == chars.size()) return 0;
+
+  std::size_t words = 0;
+  bool token_counted = false;
+  for (std::size_t j = 0; j < chars.size(); ++j) {
+    const char32_t c = chars[j].value;
+    if (is_space(c)) {
+      token_counted = false;
+      continue;
+    }
+    if (is_word_per_char(c)) {
+      ++words;
+    } else if (!token_counted && is_word_char(c)) {
+      ++words;
+      token_counted = true;
+    }
+    if (words < min_words) continue;
+    const std::size_t end = clause_end(chars, j);
+    if (end == 0) continue;
+    // Later clause ends leave even less behind, so the first that leaves no word ends the search.
+    if (end > last_word_char) return 0;
+    return chars[end].begin;
+  }
+  return 0;
+}
+
+void split_first_fragment(std::vector<std::string_view>& pieces, std::size_t min_words) {
+  if (min_words == 0 || pieces.empty()) return;
+  const std::string_view first = pieces.front();
+  const std::size_t cut = find_first_fragment_cut(first, min_words);
+  if (cut == 0) return;
+  pieces.front() = trim_right(first.substr(0, cut));
+  pieces.insert(pieces.begin() + 1, trim_left(first.substr(cut)));
 }
 
 // Abbreviations after which a full stop does not end a sentence, matched as whole words,
@@ -352,13 +369,20 @@ class Abbreviations {
     const auto spaces =
         static_cast<std::size_t>(std::count(abbreviation.begin(), abbreviation.end(), ' '));
     max_words_ = std::max(max_words_, spaces + 1);
+    longest_ = std::max(longest_, abbreviation.size());
     entries_.insert(std::move(abbreviation));
   }
 
   // Languages that write ordinals as "3." ("am 3. Mai") would otherwise lose the sentence to a
   // break after every date. 1-3 digits covers days, months and "19. Jahrhundert" but not
   // years, which do end sentences ("Das war 2020.").
-  void add_ordinals() { ordinals_ = true; }
+  void add_ordinals() {
+    ordinals_ = true;
+    longest_ = std::max(longest_, kLongestOrdinal);
+  }
+
+  // Bytes in the longest entry or ordinal: no longer tail of a sentence can match.
+  std::size_t longest() const noexcept { return longest_; }
 
   // True when trimmed `sentence` ends with a listed abbreviation, or an ordinal where those are
   // enabled, that starts a word.
@@ -396,14 +420,20 @@ class Abbreviations {
  private:
   static bool is_ordinal(std::string_view token) noexcept {
     const std::string_view digits = token.substr(0, token.size() - 1);
-    return !digits.empty() && digits.size() <= 3 &&
+    return !digits.empty() && digits.size() < kLongestOrdinal &&
            std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
   }
 
+  // Three digits and the full stop.
+  static constexpr std::size_t kLongestOrdinal = 4;
+
   std::set<std::string, std::less<>> entries_;
   std::size_t max_words_ = 0;
+  std::size_t longest_ = 0;
   bool ordinals_ = false;
 };
+
+namespace {
 
 // English titles that nearly always precede a name, and Latin abbreviations that introduce an
 // example, missing from CLDR's English list. The price: "He lives on Elm St. The house is red."
@@ -502,39 +532,70 @@ RulesCache& rules_cache() {
   return *cache;
 }
 
+}  // namespace
+
+SentenceBreaker::SentenceBreaker(std::string_view language) {
+  RulesCache::Checkout rules = rules_cache().checkout(resolve_locale(language));
+  iterator_ = std::move(rules.iterator);
+  abbreviations_ = rules.abbreviations;
+}
+
+SentenceBreaker::~SentenceBreaker() = default;
+
+void SentenceBreaker::set_text(std::string_view text) {
+  // ICU's break iterators report positions as int32_t.
+  if (text.size() > static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) {
+    throw Error(ErrorCode::kTooLarge, "text is too large to segment");
+  }
+  // A UTF-8 UText lets ICU iterate the caller's bytes directly: its native indexes, and so the
+  // boundaries the iterator returns, are byte offsets into `text`. No UTF-16 copy, no mapping.
+  // An existing UText is reopened in place rather than allocated again.
+  UErrorCode status = U_ZERO_ERROR;
+  UText* opened = utext_openUTF8(text_.getAlias(), text.empty() ? "" : text.data(),
+                                 static_cast<int64_t>(text.size()), &status);
+  check(status, "utext_openUTF8");
+  if (opened != text_.getAlias()) text_.adoptInstead(opened);
+  iterator_->setText(text_.getAlias(), status);
+  check(status, "BreakIterator::setText");
+  iterator_->first();
+}
+
+std::size_t SentenceBreaker::next() {
+  const int32_t boundary = iterator_->next();
+  return boundary == icu::BreakIterator::DONE ? kDone : static_cast<std::size_t>(boundary);
+}
+
+bool SentenceBreaker::is_abbreviation_stop(std::string_view before) const {
+  const std::string_view sentence = trim_right(before);
+  return !has_line_break(before.substr(sentence.size())) && abbreviations_->ends(sentence);
+}
+
+std::size_t SentenceBreaker::longest_abbreviation() const noexcept {
+  return abbreviations_->longest();
+}
+}  // namespace lector::text::detail
+
+namespace lector::text {
+namespace {
+
 // Sentences of `text` as trimmed, non-empty views into it.
 std::vector<std::string_view> find_sentences(std::string_view text, std::string_view language) {
   std::vector<std::string_view> sentences;
   if (text.empty()) return sentences;
 
-  // A UTF-8 UText lets ICU iterate the caller's bytes directly: its native indexes, and so the
-  // boundaries the iterator returns, are byte offsets into `text`. No UTF-16 copy, no mapping.
-  UErrorCode status = U_ZERO_ERROR;
-  icu::LocalUTextPointer utext(
-      utext_openUTF8(nullptr, text.data(), static_cast<int64_t>(text.size()), &status));
-  check(status, "utext_openUTF8");
-  const RulesCache::Checkout rules = rules_cache().checkout(resolve_locale(language));
-  rules.iterator->setText(utext.getAlias(), status);
-  check(status, "BreakIterator::setText");
-
-  const auto offset = [](int32_t boundary) { return static_cast<std::size_t>(boundary); };
-  std::size_t begin = offset(rules.iterator->first());
-  for (int32_t boundary = rules.iterator->next(); boundary != icu::BreakIterator::DONE;
-       boundary = rules.iterator->next()) {
-    const std::size_t end = offset(boundary);
-    const std::string_view sentence = trim_right(text.substr(begin, end - begin));
-    const bool after_abbreviation =
-        end < text.size() &&
-        !has_line_break(text.substr(begin + sentence.size(), end - begin - sentence.size())) &&
-        rules.abbreviations->ends(sentence);
-    if (after_abbreviation) continue;
-    const std::string_view trimmed = trim_left(sentence);
+  detail::SentenceBreaker breaker(language);
+  breaker.set_text(text);
+  std::size_t begin = 0;
+  for (std::size_t end = breaker.next(); end != detail::SentenceBreaker::kDone;
+       end = breaker.next()) {
+    const std::string_view before = text.substr(begin, end - begin);
+    if (end < text.size() && breaker.is_abbreviation_stop(before)) continue;
+    const std::string_view trimmed = detail::trim_left(detail::trim_right(before));
     if (!trimmed.empty()) sentences.push_back(trimmed);
     begin = end;
   }
   return sentences;
 }
-
 }  // namespace
 
 std::vector<std::string> split_segments(std::string_view utf8_text, std::string_view language,
@@ -550,17 +611,9 @@ std::vector<std::string> split_segments(std::string_view utf8_text, std::string_
 
   std::vector<std::string_view> pieces;
   for (const std::string_view sentence : find_sentences(utf8_text, language)) {
-    append_capped(sentence, cap, pieces);
+    detail::append_capped(sentence, cap, pieces);
   }
-
-  if (options.first_fragment_min_words > 0 && !pieces.empty()) {
-    const std::string_view first = pieces.front();
-    const std::size_t cut = find_first_fragment_cut(first, options.first_fragment_min_words);
-    if (cut != 0) {
-      pieces.front() = trim_right(first.substr(0, cut));
-      pieces.insert(pieces.begin() + 1, trim_left(first.substr(cut)));
-    }
-  }
+  detail::split_first_fragment(pieces, options.first_fragment_min_words);
 
   std::vector<std::string> segments;
   segments.reserve(pieces.size());

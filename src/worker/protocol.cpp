@@ -115,6 +115,7 @@ void encode(const Hello& m, std::string& out) {
     w.str(v.language);
     w.u8(static_cast<std::uint8_t>(v.gender));
     w.str(v.engine_id);
+    w.u32(static_cast<std::uint32_t>(v.sample_rate));
   }
 }
 
@@ -179,6 +180,7 @@ Hello decode_hello(std::string_view payload) {
     if (g > 2) throw malformed("gender");
     v.gender = static_cast<Gender>(g);
     v.engine_id = r.str();
+    v.sample_rate = static_cast<int>(r.u32());
     m.voices.push_back(std::move(v));
   }
   r.end();

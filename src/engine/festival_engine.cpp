@@ -1,0 +1,506 @@
+#include "engine/festival_engine.h"
+
+#include <festival.h>
+#include <iconv.h>
+#include <locale.h>
+#include <text.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "core/error.h"
+
+// In libFestival but not in its headers.
+EST_Wave* get_utt_wave(EST_Utterance* u);
+
+// SIOD's stack bookkeeping (libestools): its garbage collector scans the C stack from
+// stack_start_ptr down to the current frame for LISP pointers, and its depth check allows
+// stack_size bytes below it.
+extern LISP* stack_start_ptr;
+extern char* stack_limit_ptr;
+extern long stack_size;
+
+namespace lector::engine {
+namespace {
+
+// SIOD heap, in cells of 24 bytes, allocated and touched at start-up. All Debian voices
+// together keep about 1.2 M cells live; festival's own default of 10 M costs 240 MB and makes
+// every collection three times slower.
+constexpr int kHeapCells = 4'000'000;
+
+// Festival's stack start is set inside festival_initialize, in a frame that is gone by the time
+// we synthesize, so frames above it would not be scanned. Like SIOD's own REPL, point it at a
+// local of the frame that makes the festival calls. `local` must outlive those calls.
+void anchor_stack(LISP* local) {
+  stack_start_ptr = local;
+  stack_limit_ptr = reinterpret_cast<char*>(local) - stack_size;
+}
+
+// Helpers, defined once. Everything here is fixed text: user input never reaches the Scheme
+// reader.
+//
+// Festival voices set global variables and parameters, some when their file is loaded and the
+// rest each time they are selected, and none undoes everything the others set: after a Czech
+// voice, for example, the Hindi voice keeps Czech's intonation settings and every utterance
+// fails or crashes. So the first time a voice is selected it starts from festival's start-up
+// state (lector.pristine, and Param through lector.restore_params), and the state it leaves is
+// recorded (lector.states, lector.capture_params); every later selection restores that record
+// before running the voice's function again. select_voice then notes the voice's own speed and
+// hooks so that set_params can scale them for each request without drifting.
+//
+// The Wave_Synth wrapper skips waveform generation for an utterance without segments (text a
+// voice cannot read, such as Latin script for the Indic voices, or a lone "..."), on which
+// UniSyn dereferences an empty F0 track and crashes the process; such an utterance gets an
+// empty wave so that after_synth_hooks still find one.
+constexpr const char* kPrelude[] = {
+    R"((set! lector.globals
+         '(token.whitespace token.punctuation token.prepunctuation token.singlecharsymbols
+           token.unknown_word_name token_to_words pos_lex_name pos_ngram_name pos_map
+           pos_supported guess_pos phrase_cart_tree phr_break_params int_accent_cart_tree
+           int_tone_cart_tree int_lr_params int_general_params int_simple_params
+           duration_cart_tree duration_ph_info postlex_rules_hooks postlex_vowel_reduce_cart_tree
+           after_analysis_hooks after_synth_hooks UniSyn_module_hooks diphone_module_hooks
+           us_abs_offset us_rel_offset us_gain window_factor FP_duration FP_F0 energy_cart_tree
+           energy_ph_info clunits_params hts_engine_params hts_feats_list)))",
+    R"((define (lector.capture)
+         (mapcar (lambda (s) (list s (if (symbol-bound? s) (symbol-value s) 'lector.unbound)))
+                 lector.globals)))",
+    R"((define (lector.restore state)
+         (mapcar (lambda (p)
+                   (if (not (eq? (cadr p) 'lector.unbound)) (set-symbol-value! (car p) (cadr p))))
+                 state)))",
+    R"((set! lector.pristine (lector.capture)))",
+    R"((set! lector.states nil))",
+    R"((if (not (symbol-bound? 'lector.wave_synth)) (set! lector.wave_synth Wave_Synth)))",
+    R"((define (Wave_Synth utt)
+         (if (utt.relation.first utt 'Segment)
+             (lector.wave_synth utt)
+             (lector.empty_wave utt))))",
+    R"((define (lector.select_voice name)
+         (voice_reset)
+         (let ((state (assoc name lector.states)))
+           (lector.restore_params name)
+           (lector.restore (if state (cadr state) lector.pristine))
+           (voice.select name)
+           (if (not state)
+               (begin
+                 (set! lector.states (cons (list name (lector.capture)) lector.states))
+                 (lector.capture_params name))))
+         (set! lector.base_stretch (Parameter.get 'Duration_Stretch))
+         (set! lector.base_hts (if (symbol-bound? 'hts_engine_params) hts_engine_params nil))
+         (set! lector.base_aah
+               (cond ((null after_analysis_hooks) nil)
+                     ((consp after_analysis_hooks) after_analysis_hooks)
+                     (t (list after_analysis_hooks))))))",
+    R"((define (lector.set_params stretch rate)
+         (Parameter.set 'Duration_Stretch
+                        (* (if (number? lector.base_stretch) lector.base_stretch 1.0) stretch))
+         (set! hts_engine_params (cons (list "-r" rate) lector.base_hts))
+         (set! after_analysis_hooks (append lector.base_aah (list lector.scale_f0)))))",
+};
+
+struct Voice {
+  VoiceInfo info;
+  std::string coding;  // voice.description's coding, lower case; empty for English voices
+};
+
+struct Job {
+  AudioSink* sink = nullptr;
+  double volume = 1.0;
+  int rate = 0;       // resample to this rate; 0 keeps the voice's (used while probing)
+  int seen_rate = 0;  // rate of the last utterance's wave
+  bool stopped = false;
+  int failed_utterances = 0;  // festival raised an error on them; they were skipped
+  bool delivered = false;     // some audio reached the sink
+  std::exception_ptr error;  // thrown by the sink; rethrown once festival has returned
+  std::vector<std::int16_t> pcm;
+};
+
+// Festival is one interpreter per process, so its state here is per process too.
+struct Festival {
+  std::thread::id thread;
+  std::vector<Voice> voices;
+  std::string current_voice;
+  // Inputs of the lector.speak call in progress.
+  Job* job = nullptr;
+  double pitch = 1.0;
+  EST_Features pristine_params;                       // Param after festival_initialize
+  std::map<std::string, EST_Features> voice_params;  // Param as each voice first left it
+  EST_String text;
+  std::unique_ptr<EST_TokenStream> stream;
+};
+
+Festival* g_festival = nullptr;  // never freed: festival itself cannot be shut down
+
+// (lector.deliver UTT): hands a synthesized utterance's samples to the job's sink.
+LISP lector_deliver(LISP utt) {
+  Job* job = g_festival->job;
+  if (job == nullptr || job->stopped) return utt;
+  EST_Utterance* u = get_c_utt(utt);
+  if (!u->relation_present("Wave") || u->relation("Wave")->head() == nullptr) return utt;
+  EST_Wave* w = get_utt_wave(u);
+  if (w == nullptr || w->num_samples() == 0) return utt;
+  if (job->rate > 0 && w->sample_rate() != job->rate) w->resample(job->rate);
+  job->seen_rate = w->sample_rate();
+
+  job->pcm.resize(static_cast<std::size_t>(w->num_samples()));
+  w->copy_channel(0, job->pcm.data());
+  if (job->volume != 1.0) {
+    for (std::int16_t& s : job->pcm) {
+      const double v = std::round(s * job->volume);
+      s = static_cast<std::int16_t>(std::clamp(v, -32768.0, 32767.0));
+    }
+  }
+  // An utterance can be minutes long; keep frames small and let the sink stop us in between.
+  const std::size_t chunk = static_cast<std::size_t>(std::max(w->sample_rate(), 1000) / 5);
+  try {
+    for (std::size_t off = 0; off < job->pcm.size() && !job->stopped; off += chunk) {
+      const std::size_t n = std::min(chunk, job->pcm.size() - off);
+      job->delivered = true;
+      if (!job->sink->on_audio({job->pcm.data() + off, n})) job->stopped = true;
+    }
+  } catch (...) {
+    // Unwinding through the Scheme interpreter is not an option: keep it for synthesize().
+    job->error = std::current_exception();
+    job->stopped = true;
+  }
+  return utt;
+}
+
+// (lector.scale_f0 UTT): an after_analysis hook, run between F0 target planning and waveform
+// generation. Voices that synthesize from the Target relation (diphone voices) follow it.
+LISP lector_scale_f0(LISP utt) {
+  const double pitch = g_festival->pitch;
+  EST_Utterance* u = get_c_utt(utt);
+  if (pitch == 1.0 || !u->relation_present("Target")) return utt;
+  for (EST_Item* i = u->relation("Target")->head(); i != nullptr; i = next_item(i))
+    if (i->f_present("f0")) i->set("f0", static_cast<float>(i->F("f0") * pitch));
+  return utt;
+}
+
+// (lector.restore_params NAME): Param as voice NAME left it when first selected, or as
+// festival_initialize left it if NAME has not been selected yet.
+LISP lector_restore_params(LISP name) {
+  const auto it = g_festival->voice_params.find(get_c_string(name));
+  *feats(siod_get_lval("Param", "Param is unset")) =
+      it != g_festival->voice_params.end() ? it->second : g_festival->pristine_params;
+  return NIL;
+}
+
+// (lector.capture_params NAME): records Param as voice NAME's.
+LISP lector_capture_params(LISP name) {
+  g_festival->voice_params[get_c_string(name)] = *feats(siod_get_lval("Param", "Param is unset"));
+  return NIL;
+}
+
+// (lector.empty_wave UTT): gives UTT a zero-length waveform.
+LISP lector_empty_wave(LISP utt) {
+  EST_Utterance* u = get_c_utt(utt);
+  auto* w = new EST_Wave(0, 1, 16000);  // owned by the utterance from here
+  u->create_relation("Wave")->append()->set_val("wave", est_val(w));
+  return utt;
+}
+
+void on_token(EST_Item* /*token*/) {}
+
+// Called by tts_chunk_stream for each utterance it cuts from the text. Each one is evaluated
+// under its own error handler, so that a word a voice cannot pronounce (festival raises an
+// error from its letter-to-sound rules) loses that utterance, not the rest of the text.
+void on_utterance(LISP utt) {
+  Job* job = g_festival->job;
+  if (utt == NIL || job == nullptr || job->stopped) return;
+  if (get_c_utt(utt)->relation("Token")->length() == 0) return;
+  siod_set_lval("lector.utt", utt);
+  if (!festival_eval_command("(lector.deliver (utt.synth lector.utt))")) ++job->failed_utterances;
+  siod_set_lval("lector.utt", NIL);
+}
+
+// (lector.speak): festival's tts_file loop over g_festival->text instead of a file.
+LISP lector_speak() {
+  Festival& f = *g_festival;
+  // Owned outside this frame: a Scheme error longjmps past it.
+  f.stream = std::make_unique<EST_TokenStream>();
+  EST_TokenStream& ts = *f.stream;
+  ts.open_string(f.text);
+  LISP v;
+  ts.set_WhiteSpaceChars((v = siod_get_lval("token.whitespace", nullptr)) == NIL
+                             ? EST_Token_Default_WhiteSpaceChars
+                             : EST_String(get_c_string(v)));
+  ts.set_SingleCharSymbols((v = siod_get_lval("token.singlecharsymbols", nullptr)) == NIL
+                               ? EST_Token_Default_SingleCharSymbols
+                               : EST_String(get_c_string(v)));
+  ts.set_PunctuationSymbols((v = siod_get_lval("token.punctuation", nullptr)) == NIL
+                                ? EST_Token_Default_PunctuationSymbols
+                                : EST_String(get_c_string(v)));
+  ts.set_PrePunctuationSymbols((v = siod_get_lval("token.prepunctuation", nullptr)) == NIL
+                                   ? EST_Token_Default_PrePunctuationSymbols
+                                   : EST_String(get_c_string(v)));
+  LISP eou_tree = siod_get_lval("eou_tree", "No end of utterance tree set");
+  // The chunker returns the last utterance unfinished; at the end of the text it is complete.
+  LISP last = tts_chunk_stream(ts, on_token, on_utterance, eou_tree, NIL);
+  on_utterance(last);
+  ts.close();
+  return NIL;
+}
+
+bool eval(const std::string& command) { return festival_eval_command(command.c_str()) != 0; }
+
+std::string format_number(double v) {
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  if (ec != std::errc()) return "1";
+  return std::string(buf.data(), end);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A festival string-valued description field ("" when absent or nil).
+std::string field(LISP alist, const char* key) {
+  LISP entry = siod_assoc_str(key, alist);
+  if (entry == NIL || cdr(entry) == NIL) return {};
+  LISP value = car(cdr(entry));
+  if (value == NIL || !(SYMBOLP(value) || STRINGP(value))) return {};
+  return get_c_string(value);
+}
+
+std::string to_bcp47(const std::string& language, const std::string& dialect) {
+  static constexpr std::pair<const char*, const char*> kLanguages[] = {
+      {"english", "en"}, {"catalan", "ca"}, {"czech", "cs"},   {"finnish", "fi"},
+      {"hindi", "hi"},   {"italian", "it"}, {"marathi", "mr"}, {"russian", "ru"},
+      {"telugu", "te"},  {"spanish", "es"}, {"german", "de"},  {"french", "fr"},
+      {"welsh", "cy"},   {"polish", "pl"},  {"japanese", "ja"},
+  };
+  const std::string lang = lower(language);
+  if (lang == "english") {
+    const std::string d = lower(dialect);
+    if (d == "american") return "en-US";
+    if (d == "british" || d == "scottish") return "en-GB";
+  }
+  for (const auto& [name, tag] : kLanguages)
+    if (lang == name) return tag;
+  return "und";
+}
+
+std::string title_case(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+bool is_plain_name(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+}
+
+// Festival reads bytes in the voice's declared character set; voices that declare none are
+// English and read ASCII. Characters the target set lacks are transliterated ("é" -> "e" for
+// ASCII) or become '?'.
+std::string to_voice_charset(std::string_view utf8, const std::string& coding) {
+  std::string out;
+  out.reserve(utf8.size());
+  if (coding == "utf-8" || coding == "utf8") {
+    for (char c : utf8) out.push_back(c == '\0' ? ' ' : c);
+    return out;
+  }
+  const std::string target = (coding.empty() ? std::string("ASCII") : coding) + "//TRANSLIT";
+  iconv_t cd = iconv_open(target.c_str(), "UTF-8");
+  if (cd == reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1))) return std::string(utf8);
+  // Transliteration tables are per locale; the C locale has almost none.
+  static const locale_t utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+  const locale_t previous = utf8_locale != nullptr ? uselocale(utf8_locale) : nullptr;
+
+  std::string input(utf8);
+  char* in = input.data();
+  std::size_t in_left = input.size();
+  std::array<char, 4096> buf;
+  while (in_left > 0) {
+    char* o = buf.data();
+    std::size_t o_left = buf.size();
+    const std::size_t rc = iconv(cd, &in, &in_left, &o, &o_left);
+    out.append(buf.data(), static_cast<std::size_t>(o - buf.data()));
+    if (rc == static_cast<std::size_t>(-1) && errno != E2BIG) {
+      // Invalid UTF-8: drop the byte and its continuation bytes.
+      out.push_back(' ');
+      do {
+        ++in;
+        --in_left;
+      } while (in_left > 0 && (static_cast<unsigned char>(*in) & 0xC0) == 0x80);
+    }
+  }
+  if (previous != nullptr) uselocale(previous);
+  iconv_close(cd);
+  std::replace(out.begin(), out.end(), '\0', ' ');
+  return out;
+}
+
+// Selects `name` (a plain name from voice.list) unless it is already current. A voice that
+// fails halfway leaves festival's settings mixed, so nothing counts as current after a failure.
+bool select_voice(Festival& f, const std::string& name) {
+  if (f.current_voice == name) return true;
+  f.current_voice.clear();
+  if (!eval("(lector.select_voice '" + name + ")")) return false;
+  f.current_voice = name;
+  return true;
+}
+
+// Runs one synthesis of `text` (already in the voice's charset) with the selected voice.
+// Returns false when festival raised an error.
+bool speak(Festival& f, Job& job, double speed, double pitch, std::string text) {
+  if (!eval("(lector.set_params " + format_number(1.0 / speed) + " " + format_number(speed) + ")"))
+    return false;
+  f.text = EST_String(text.c_str());
+  f.pitch = pitch;
+  f.job = &job;
+  const bool ok = eval("(lector.speak)");
+  f.job = nullptr;
+  f.text = EST_String();
+  return ok;
+}
+
+class RateProbe final : public AudioSink {
+ public:
+  bool on_audio(std::span<const std::int16_t> pcm) override {
+    samples += pcm.size();
+    return true;
+  }
+  std::size_t samples = 0;
+};
+
+// Initialises festival once per process and lists the voices that work. `anchor` is a local of
+// the caller's frame (see anchor_stack).
+void init_festival(LISP* anchor) {
+  if (g_festival != nullptr) {
+    if (g_festival->thread != std::this_thread::get_id())
+      throw Error(ErrorCode::kInternal, "festival was initialised on another thread");
+    if (g_festival->voices.empty())
+      throw Error(ErrorCode::kUnavailable, "festival has no usable voice");
+    return;
+  }
+  festival_initialize(1, kHeapCells);
+  anchor_stack(anchor);  // festival_initialize pointed it into its own, finished, frame
+  auto* f = new Festival;
+  f->thread = std::this_thread::get_id();
+  g_festival = f;
+
+  init_subr_0("lector.speak", lector_speak, "(lector.speak)\n  Lector: speak the pending text.");
+  init_subr_1("lector.deliver", lector_deliver,
+              "(lector.deliver UTT)\n  Lector: send UTT's waveform to the current request.");
+  f->pristine_params = *feats(siod_get_lval("Param", "Param is unset"));
+  init_subr_1("lector.restore_params", lector_restore_params,
+              "(lector.restore_params NAME)\n  Lector: Param as voice NAME needs it.");
+  init_subr_1("lector.capture_params", lector_capture_params,
+              "(lector.capture_params NAME)\n  Lector: record Param for voice NAME.");
+  init_subr_1("lector.empty_wave", lector_empty_wave,
+              "(lector.empty_wave UTT)\n  Lector: give UTT an empty waveform.");
+  init_subr_1("lector.scale_f0", lector_scale_f0,
+              "(lector.scale_f0 UTT)\n  Lector: scale UTT's F0 targets by the request's pitch.");
+  for (const char* expr : kPrelude)
+    if (!eval(expr)) throw Error(ErrorCode::kUnavailable, "festival rejected lector's helpers");
+
+  if (!eval("(set! lector.voices (voice.list))"))
+    throw Error(ErrorCode::kUnavailable, "festival could not list its voices");
+  std::vector<std::string> names;
+  for (LISP l = siod_get_lval("lector.voices", nullptr); l != NIL; l = cdr(l)) {
+    const std::string name = get_c_string(car(l));
+    if (is_plain_name(name)) names.push_back(name);
+  }
+
+  for (const std::string& name : names) {
+    // Loading the voice is what makes festival know its description.
+    if (!select_voice(*f, name)) continue;
+    if (!eval("(set! lector.desc (voice.description '" + name + "))")) continue;
+    LISP desc = siod_get_lval("lector.desc", nullptr);
+    if (desc == NIL || cdr(desc) == NIL) continue;
+    LISP props = car(cdr(desc));
+
+    Voice v;
+    v.info.name = name;
+    v.info.engine_id = name;
+    const std::string language = field(props, "language");
+    const std::string dialect = field(props, "dialect");
+    const std::string gender = lower(field(props, "gender"));
+    v.coding = lower(field(props, "coding"));
+    v.info.language = to_bcp47(language, dialect);
+    v.info.gender = gender == "male"     ? Gender::kMale
+                    : gender == "female" ? Gender::kFemale
+                                         : Gender::kUnknown;
+    // festvox-suopuhe-lj is a female speaker whose description says male.
+    if (name == "suo_fi_lj_diphone") v.info.gender = Gender::kFemale;
+    std::string display = title_case(language.empty() ? "unknown" : language);
+    const std::string d = lower(dialect);
+    if (!d.empty() && d != "nil" && d != "none" && d != "comment")
+      display += " (" + title_case(dialect) + ")";
+    display += ", " + std::string(to_string(v.info.gender)) + ": " + name;
+    v.info.display_name = display;
+
+    // A voice's output rate is whatever its waveform generator makes: ask it. A word every
+    // front end reads, in the voice's charset.
+    RateProbe probe;
+    Job job;
+    job.sink = &probe;
+    for (const char* text : {"1.", "a."}) {
+      if (speak(*f, job, 1.0, 1.0, to_voice_charset(text, v.coding)) && job.seen_rate > 0) break;
+    }
+    if (job.seen_rate <= 0) continue;  // loads but cannot speak: leave it out
+    v.info.sample_rate = job.seen_rate;
+    f->voices.push_back(std::move(v));
+  }
+  std::sort(f->voices.begin(), f->voices.end(),
+            [](const Voice& a, const Voice& b) { return a.info.name < b.info.name; });
+  if (f->voices.empty()) throw Error(ErrorCode::kUnavailable, "festival has no usable voice");
+}
+
+}  // namespace
+
+FestivalEngine::FestivalEngine() {
+  LISP anchor = NIL;
+  anchor_stack(&anchor);
+  init_festival(&anchor);
+}
+
+std::vector<VoiceInfo> FestivalEngine::voices() const {
+  std::vector<VoiceInfo> out;
+  for (const Voice& v : g_festival->voices) out.push_back(v.info);
+  return out;
+}
+
+bool FestivalEngine::synthesize(const std::string& voice, const SynthParams& params,
+                                std::string_view text, AudioSink& sink) {
+  Festival& f = *g_festival;
+  if (f.thread != std::this_thread::get_id())
+    throw Error(ErrorCode::kInternal, "festival called from a thread other than its own");
+  if (f.job != nullptr) throw Error(ErrorCode::kInternal, "festival synthesis is not reentrant");
+  const auto it = std::find_if(f.voices.begin(), f.voices.end(),
+                               [&](const Voice& v) { return v.info.name == voice; });
+  if (it == f.voices.end())
+    throw Error(ErrorCode::kBadParameter, "unknown festival voice '" + voice + "'", "voice");
+
+  LISP anchor = NIL;
+  anchor_stack(&anchor);
+  if (!select_voice(f, it->info.name))
+    throw Error(ErrorCode::kEngineFailed, "festival could not load voice '" + voice + "'");
+  Job job;
+  job.sink = &sink;
+  job.volume = params.volume;
+  job.rate = it->info.sample_rate;
+  const bool ok = speak(f, job, params.speed, params.pitch, to_voice_charset(text, it->coding));
+  if (job.error) std::rethrow_exception(job.error);
+  if (job.stopped) return false;
+  if (!ok || (job.failed_utterances > 0 && !job.delivered))
+    throw Error(ErrorCode::kEngineFailed, "festival failed on this text");
+  return true;
+}
+
+}  // namespace lector::engine

@@ -1,0 +1,103 @@
+#include "http/websocket.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "obs/log.h"
+
+namespace lector::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+
+namespace {
+
+struct Shared {
+  explicit Shared(const net::any_io_executor& ex) : wakeup(ex), reader_done_timer(ex) {
+    reader_done_timer.expires_at(net::steady_timer::time_point::max());
+  }
+  net::steady_timer wakeup;
+  net::steady_timer reader_done_timer;
+  bool reader_done = false;
+};
+
+// Reads client messages into the session until the connection ends.
+net::awaitable<void> read_loop(websocket::stream<beast::tcp_stream>& ws, api::WsSession& session,
+                               std::shared_ptr<Shared> shared) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(buffer, tuple_awaitable);
+    if (ec) {
+      if (ec != websocket::error::closed && ec != net::error::operation_aborted &&
+          ec != net::error::eof)
+        obs::log_debug("websocket read ended: {}", ec.message());
+      break;
+    }
+    const auto data = buffer.cdata();
+    session.on_message(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                       !ws.got_text());
+    buffer.consume(buffer.size());
+    shared->wakeup.cancel();
+  }
+  shared->reader_done = true;
+  shared->wakeup.cancel();
+}
+
+}  // namespace
+
+net::awaitable<void> run_websocket(beast::tcp_stream stream,
+                                   beast::http::request<beast::http::string_body> upgrade,
+                                   std::unique_ptr<api::WsSession> session,
+                                   std::size_t max_message_bytes) {
+  auto ex = co_await net::this_coro::executor;
+  stream.expires_never();
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "lector"); }));
+  ws.read_message_max(max_message_bytes);
+  ws.auto_fragment(false);
+  auto [accept_ec] = co_await ws.async_accept(upgrade, tuple_awaitable);
+  if (accept_ec) co_return;
+
+  auto shared = std::make_shared<Shared>(ex);
+  shared->wakeup.expires_at(net::steady_timer::time_point::max());
+  session->set_waker([shared, ex] { net::post(ex, [shared] { shared->wakeup.cancel(); }); });
+
+  net::co_spawn(ex, read_loop(ws, *session, shared), [shared](std::exception_ptr) {
+    shared->reader_done = true;
+    shared->reader_done_timer.cancel();
+    shared->wakeup.cancel();
+  });
+
+  bool write_failed = false;
+  while (!write_failed) {
+    while (auto m = session->poll()) {
+      ws.binary(m->binary);
+      auto [ec, n] = co_await ws.async_write(net::buffer(m->data), tuple_awaitable);
+      if (ec) {
+        write_failed = true;
+        break;
+      }
+    }
+    if (write_failed || shared->reader_done) break;
+    if (session->finished()) {
+      co_await ws.async_close(websocket::close_code::normal, tuple_awaitable);
+      break;
+    }
+    shared->wakeup.expires_at(session->deadline());
+    co_await shared->wakeup.async_wait(tuple_awaitable);
+  }
+  session->on_disconnect();
+  // The reader refers to `ws` and `session`: wait for it before they go away.
+  if (!shared->reader_done || ws.is_open()) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws).socket().close(ignored);
+  }
+  while (!shared->reader_done) co_await shared->reader_done_timer.async_wait(tuple_awaitable);
+}
+
+}  // namespace lector::http

@@ -1,0 +1,21 @@
+#pragma once
+// WebSocket transport: runs an api::WsSession over an upgraded connection. Internal to http/.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+
+#include "api/api.h"
+
+namespace lector::http {
+
+// Completes the handshake for `upgrade` and serves the session until either side closes.
+boost::asio::awaitable<void> run_websocket(
+    boost::beast::tcp_stream stream,
+    boost::beast::http::request<boost::beast::http::string_body> upgrade,
+    std::unique_ptr<api::WsSession> session, std::size_t max_message_bytes);
+
+}  // namespace lector::http
