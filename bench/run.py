@@ -204,52 +204,65 @@ def descendants(pid):
 
 class Probe:
     """The processes of one server under test: the server itself and its engine workers.
-    Lector's workers are the pids in GET /status "workers"; the seed synthesizes in-process
-    (its descendants, normally none, are counted as workers)."""
 
-    def __init__(self, server):
+    Lector's workers are the pids in GET /status "workers"; Lector starts workers for every
+    engine it has, so figures are *scoped* to the server plus the workers of the engine under
+    test (`engine`, espeak), and memory is also summed over all workers ("all"). The seed
+    synthesizes in-process; its descendants (normally none) count as its workers."""
+
+    def __init__(self, server, engine="espeak"):
         self.server = server
+        self.engine = engine
 
     @property
     def pid(self):
         return self.server.proc.pid
 
-    def worker_pids(self):
+    def workers(self):
+        """[(pid, in scope)] of the worker processes."""
         if self.server.kind == "lector":
             st = http_get_json(self.server.port, "/status")
             if st is not None:
-                return [int(w["pid"]) for w in st.get("workers", []) if w.get("pid")]
-        return descendants(self.pid)
+                return [(int(w["pid"]), w.get("engine") == self.engine)
+                        for w in st.get("workers", []) if w.get("pid")]
+        return [(p, True) for p in descendants(self.pid)]
 
     def pids(self):
-        return [self.pid] + self.worker_pids()
+        return [(self.pid, True)] + self.workers()
 
-    def rss_mib(self):
+    def rss(self):
+        """{"mib": server + in-scope workers, "processes": their count, "all_mib",
+        "all_processes": server + every worker}."""
         pids = self.pids()
-        return sum(proc_rss_kib(p) or 0 for p in pids) / 1024, len(pids)
+        kib = [(proc_rss_kib(p) or 0, scoped) for p, scoped in pids]
+        return {"mib": sum(k for k, sc in kib if sc) / 1024,
+                "processes": sum(1 for _, sc in kib if sc),
+                "all_mib": sum(k for k, _ in kib) / 1024, "all_processes": len(kib)}
 
     def cpu(self):
-        """Snapshot: server CPU s and {worker pid: CPU s}."""
-        workers = {}
-        for p in self.worker_pids():
+        """Snapshot: server CPU s, {in-scope worker pid: CPU s}, {other worker pid: CPU s}."""
+        workers, others = {}, {}
+        for p, scoped in self.workers():
             c = proc_cpu_s(p)
             if c is not None:
-                workers[p] = c
-        return {"server": proc_cpu_s(self.pid) or 0.0, "workers": workers}
+                (workers if scoped else others)[p] = c
+        return {"server": proc_cpu_s(self.pid) or 0.0, "workers": workers, "others": others}
 
 
 def cpu_delta(a, b):
     """CPU seconds used between two snapshots. A worker that appeared in between (respawn)
     counts whole; one that vanished is lost (reported in `lost_workers`)."""
     workers = sum(v - a["workers"].get(p, 0.0) for p, v in b["workers"].items())
+    others = sum(v - a["others"].get(p, 0.0) for p, v in b["others"].items())
     lost = [p for p in a["workers"] if p not in b["workers"]]
     return {"server_s": b["server"] - a["server"], "workers_s": workers,
-            "lost_workers": lost}
+            "other_workers_s": others, "lost_workers": lost}
 
 
 class RssSampler(threading.Thread):
-    """Every `interval` s, the summed VmRSS of the probe's processes: samples (t, MiB, n)
-    with t = time.monotonic(). The pid list is fetched once and again only when a process
+    """Every `interval` s, the summed VmRSS of the probe's processes: samples
+    (t, MiB of server + in-scope workers, MiB of all, number of processes) with
+    t = time.monotonic(). The pid list is fetched once and again only when a process
     vanished (a respawned worker), so sampling does not load the server."""
 
     def __init__(self, probe, interval=0.05):
@@ -262,14 +275,17 @@ class RssSampler(threading.Thread):
     def run(self):
         pids = self.probe.pids()
         while True:
-            total, missing = 0, False
-            for p in pids:
+            scoped_kib, all_kib, missing = 0, 0, False
+            for p, scoped in pids:
                 k = proc_rss_kib(p)
                 if k is None:
                     missing = True
-                else:
-                    total += k
-            self.samples.append((time.monotonic(), total / 1024, len(pids)))
+                    continue
+                all_kib += k
+                if scoped:
+                    scoped_kib += k
+            self.samples.append((time.monotonic(), scoped_kib / 1024, all_kib / 1024,
+                                 len(pids)))
             if missing:
                 pids = self.probe.pids()
             if self._stop_evt.wait(self.interval):
@@ -280,9 +296,9 @@ class RssSampler(threading.Thread):
         self.join()
         return self.samples
 
-    def peak(self, t_from=None, t_to=None):
-        vals = [m for t, m, _ in self.samples
-                if (t_from is None or t >= t_from) and (t_to is None or t <= t_to)]
+    def peak(self, t_from=None, t_to=None, which=1):
+        vals = [x[which] for x in self.samples
+                if (t_from is None or x[0] >= t_from) and (t_to is None or x[0] <= t_to)]
         return max(vals) if vals else None
 
 
@@ -612,7 +628,8 @@ def measure_concurrency(server, probe, text, client_counts, per_client, settle, 
         cpu = cpu_delta(cpu0, probe.cpu())
         # CPU the rest of the machine (other jobs) took during the burst.
         other = (None if busy0 is None or busy1 is None else
-                 max(0.0, (busy1 - busy0) - cpu["server_s"] - cpu["workers_s"] - client_cpu))
+                 max(0.0, (busy1 - busy0) - cpu["server_s"] - cpu["workers_s"]
+                     - cpu["other_workers_s"] - client_cpu))
         ok = [r for r in results if r["ok"]]
         n503 = sum(1 for r in results if r["status"] == 503)
         ttfa = [r["ttfa_ms"] for r in ok]
@@ -656,6 +673,7 @@ def measure_concurrency(server, probe, text, client_counts, per_client, settle, 
             + (f"; other: {others[:3]}" if others else ""))
     samples = sampler.stop()
     phase["rss_peak_mib"] = sampler.peak()
+    phase["rss_peak_all_mib"] = sampler.peak(which=2)
     phase["rss_samples"] = len(samples)
     phase["server_over_workers"] = ratio(phase["server_s"], phase["workers_s"])
     phase["server_cpu_ms_per_audio_s"] = ratio(phase["server_s"] * 1e3, phase["audio_s"])
@@ -740,25 +758,28 @@ def measure_slow_readers(server, probe, text, n, stall, read_bytes, rcvbuf, time
     time.sleep(0.5)
     marks["after"] = time.monotonic()
     samples = sampler.stop()
-    before = [m for t, m, _ in samples if t < marks["open"]]
+    before = [m for t, m, _, _ in samples if t < marks["open"]]
     res = {
         "readers": n, "stall_s": stall, "read_bytes": read_bytes, "rcvbuf": rcvbuf,
         "statuses": statuses,
         "before_mib": max(before) if before else None,
         "peak_during_mib": sampler.peak(marks["open"], marks["close"]),
-        "end_of_stall_mib": next((m for t, m, _ in reversed(samples) if t <= marks["close"]),
+        "end_of_stall_mib": next((m for t, m, _, _ in reversed(samples)
+                                  if t <= marks["close"]),
                                  None),
         "after_mib": samples[-1][1] if samples else None,
         "drained_after_close_s": drained,
         "marks_s": {k: v - t0 for k, v in marks.items()},
-        "samples": [(round(t - t0, 3), round(m, 3), k) for t, m, k in samples],
+        "peak_during_all_mib": sampler.peak(marks["open"], marks["close"], which=2),
+        "samples": [(round(t - t0, 3), round(m, 3), round(a, 3), k)
+                    for t, m, a, k in samples],
         "readers_info": info,
     }
     res["growth_mib"] = (None if res["before_mib"] is None or res["peak_during_mib"] is None
                          else res["peak_during_mib"] - res["before_mib"])
     # Still growing at the end? RSS at the end of the stall minus RSS half-way through it.
     mid = marks["opened"] + (marks["close"] - marks["opened"]) / 2
-    at_mid = next((m for t, m, _ in reversed(samples) if t <= mid), None)
+    at_mid = next((m for t, m, _, _ in reversed(samples) if t <= mid), None)
     res["second_half_growth_mib"] = (None if at_mid is None or res["end_of_stall_mib"] is None
                                      else res["end_of_stall_mib"] - at_mid)
     log(f"  RSS before {fmt(res['before_mib'], 1)} MiB, peak while stalled "
@@ -804,12 +825,17 @@ def measure_server(server, texts, args, log):
              "argv": server.argv, "loadavg_at_start": loadavg(), "memory": {}}
     probe = Probe(server)
     time.sleep(0.3)                 # let the workers finish starting
-    entry["memory"]["after_startup_mib"], entry["memory"]["processes"] = probe.rss_mib()
-    log(f"   ready on port {server.port}; RSS {entry['memory']['after_startup_mib']:.1f} MiB "
-        f"({entry['memory']['processes']} processes); load {entry['loadavg_at_start']}; "
-        "warming up")
+    r = probe.rss()
+    entry["memory"].update(after_startup_mib=r["mib"], processes=r["processes"],
+                           after_startup_all_mib=r["all_mib"],
+                           all_processes=r["all_processes"])
+    log(f"   ready on port {server.port}; RSS {r['mib']:.1f} MiB ({r['processes']} processes; "
+        f"with all engines' workers {r['all_mib']:.1f} MiB, {r['all_processes']} processes); "
+        f"load {entry['loadavg_at_start']}; warming up")
     warm_up(server, texts, args.timeout)
-    entry["memory"]["after_warmup_mib"] = probe.rss_mib()[0]
+    r = probe.rss()
+    entry["memory"]["after_warmup_mib"] = r["mib"]
+    entry["memory"]["after_warmup_all_mib"] = r["all_mib"]
     if "single" in server.plan:
         entry["single"] = measure_single(server, texts, args.reps, args.pause, args.timeout, log)
     if "cache" in server.plan:
@@ -873,8 +899,9 @@ def evaluate_targets(report):
                    single(seed, "long", "total_ms"))
     r = ratio(l1t, lt)
     add(f"Long text total, speed-up of {lec['label'] if lec else 'Lector'} over 1 worker",
-        f"{fmt_ms(l1t)} / {fmt_ms(lt)} ms = {fmt(r, 2)}×", f"≥ {T_LONG_VS_1W:g}×",
-        None if r is None else r >= T_LONG_VS_1W)
+        f"{fmt_ms(l1t)} / {fmt_ms(lt)} ms = {fmt(r, 2)}×" if l1 or not lec else
+        "not measured (1-worker server left out: --quick or --no-single-worker)",
+        f"≥ {T_LONG_VS_1W:g}×", None if r is None else r >= T_LONG_VS_1W)
     r = ratio(st, lt)
     add("Long text total, speed-up over the seed",
         f"{fmt_ms(st)} / {fmt_ms(lt)} ms = {fmt(r, 1)}×", f"≥ {T_LONG_VS_SEED:g}×",
@@ -922,14 +949,14 @@ def evaluate_targets(report):
     for key, what in (("after_startup_mib", "after startup"),
                       ("peak_concurrency_mib", "peak during the concurrency phase")):
         v = mem.get(key)
-        add(f"RSS server + {nw} workers, {what}", f"{fmt(v, 1)} MiB",
+        add(f"RSS server + {nw} espeak workers, {what}", f"{fmt(v, 1)} MiB",
             f"< {T_RSS_MIB:g} MiB" + ("" if nw == 2 else " (stated for 2 workers)"),
             None if v is None else v < T_RSS_MIB)
     sr = (lec or {}).get("slow_readers")
     if sr:
         v = sr["peak_during_mib"]
-        add(f"RSS under {sr['readers']} slow readers (stalled {sr['stall_s']:g} s): "
-            "before / peak / after close",
+        add(f"RSS server + espeak workers under {sr['readers']} slow readers (stalled "
+            f"{sr['stall_s']:g} s): before / peak / after close",
             f"{fmt(sr['before_mib'], 1)} / {fmt(v, 1)} / {fmt(sr['after_mib'], 1)} MiB "
             f"(peak {fmt(sr['growth_mib'], 1)} MiB over before; "
             f"{fmt(sr['second_half_growth_mib'], 1)} MiB more in the second half of the stall)",
@@ -1000,7 +1027,8 @@ def render_markdown(report):
              f"{', '.join(map(str, p['clients']))}; raw library: {p['raw_runs']} runs per text")
     for s in report["servers"]:
         L.append(f"- {s['label']}: `{' '.join(shlex.quote(a) for a in s['argv'])}` "
-                 f"(load at start {s['loadavg_at_start']})")
+                 f"(ready {s.get('ready_s', 0):.1f} s after start; load at start "
+                 f"{s['loadavg_at_start']})")
     if report.get("raw"):
         raw_cmd = " ".join(shlex.quote(a) for a in report["raw"]["argv"][0])
         L.append(f"- raw libespeak-ng: `{raw_cmd}` (and the long text), "
@@ -1048,7 +1076,7 @@ def render_markdown(report):
         lec = by.get("lector")
         if lec:
             L.append("")
-            L.append(f"Lector ({lec['label']}) against the raw library:")
+            L.append(f"{lec['label']} (cache off) against the raw library:")
             L.append("")
             L.append("| measure | Lector | raw libespeak-ng | Lector / raw |")
             L.append("|---|---:|---:|---:|")
@@ -1166,16 +1194,19 @@ def render_markdown(report):
                      + (f" (workers lost: {ph['lost_workers']})" if ph["lost_workers"] else ""))
 
     L.append("")
-    L.append("## Memory (VmRSS of the server plus its workers, MiB)")
+    L.append("## Memory (VmRSS of the server plus its espeak workers, MiB)")
     L.append("")
-    L.append("Sampled every 50 ms during the measured phases. Slow readers: "
+    L.append("Lector starts workers for every engine it has; the figures count the server and "
+             "the workers of the engine under test (espeak), the last column all of them. "
+             "Sampled every 50 ms during the measured phases. Slow readers: "
              f"{p['slow_readers']} concurrent `GET /tts` of the long text that read "
              f"{p['read_bytes']} bytes (SO_RCVBUF {p['rcvbuf']}) and then stop reading for "
              f"{p['stall_s']:g} s before closing.")
     L.append("")
     L.append("| server | after startup | after warm-up | peak, concurrency | peak, cache rows "
-             "| slow readers: before | peak while stalled | after close | slow reader statuses |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+             "| slow readers: before | peak while stalled | after close | slow reader statuses "
+             "| with all engines' workers: after warm-up |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for s in report["servers"]:
         mem = s["memory"]
         sr = s.get("slow_readers") or {}
@@ -1187,7 +1218,9 @@ def render_markdown(report):
                  f"| {fmt(mem.get('peak_concurrency_mib'), 1)} "
                  f"| {fmt(mem.get('peak_cache_phase_mib'), 1)} "
                  f"| {fmt(sr.get('before_mib'), 1)} | {fmt(sr.get('peak_during_mib'), 1)} "
-                 f"| {fmt(sr.get('after_mib'), 1)} | {st or '–'} |")
+                 f"| {fmt(sr.get('after_mib'), 1)} | {st or '–'} "
+                 f"| {fmt(mem.get('after_warmup_all_mib'), 1)} "
+                 f"({mem.get('all_processes', '?')} processes) |")
 
     wrks = [s for s in report["servers"] if s.get("wrk")]
     if wrks:
@@ -1308,14 +1341,14 @@ plot {", ".join(plots)}
             sr = s["slow_readers"]
             dat = out_dir / f"rss-{s['key']}.dat"
             with open(dat, "w") as f:
-                f.write("# t_s rss_mib processes\n")
-                for t, m, k in sr["samples"]:
-                    f.write(f"{t:.3f} {m:.3f} {k}\n")
+                f.write("# t_s rss_mib(server+espeak workers) rss_all_mib processes\n")
+                for t, m, a, k in sr["samples"]:
+                    f.write(f"{t:.3f} {m:.3f} {a:.3f} {k}\n")
             col = ["#1f77b4", "#d62728", "#2ca02c"][i % 3]
             st = ", ".join(f"{n}×{k}" for k, n in sorted(sr["statuses"].items()))
             plots.append(f"'{dat}' using 1:2 with lines lw 2 lc rgb '{col}' "
                          f"title \"{q(s['label'])} ({st})\"")
-            top = max([top] + [m for _, m, _ in sr["samples"]])
+            top = max([top] + [m for _, m, _, _ in sr["samples"]])
             for mark, lab in (("opened", "open"), ("close", "close")):
                 x = sr["marks_s"][mark]
                 arrows.append(f"set arrow from {x:.3f}, graph 0 to {x:.3f}, graph 1 nohead "
@@ -1326,7 +1359,7 @@ plot {", ".join(plots)}
                      f"title \"target: {T_RSS_MIB:g} MiB\"")
         p = report["params"]
         png = gnuplot_png(out_dir / "rss-slow-readers.png", "\n".join(arrows) + f"""
-set title "RSS of server + workers: {p['slow_readers']} readers of the long text stall \
+set title "RSS of server + espeak workers: {p['slow_readers']} readers of the long text stall \
 for {p['stall_s']:g} s"
 set xlabel "seconds since the phase started (dashed: all readers open / closed)"
 set ylabel "VmRSS (MiB)"
@@ -1361,7 +1394,9 @@ def parse_args(argv):
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="Lector --workers")
     ap.add_argument("--no-single-worker", action="store_true",
-                    help="leave out the 'Lector 1 worker' rows")
+                    help="leave out the 'Lector 1 worker' rows (default with --quick)")
+    ap.add_argument("--single-worker", action="store_true",
+                    help="keep the 'Lector 1 worker' rows even with --quick")
     ap.add_argument("--no-cache-rows", action="store_true",
                     help="leave out the 'cache on' server (first request / cache hit rows)")
     # Defaults below depend on --quick; explicit values win over both.
@@ -1384,7 +1419,7 @@ def parse_args(argv):
     ap.add_argument("--rcvbuf", type=int, default=16384, help="slow readers' SO_RCVBUF")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: --reps 2 -k 2 --clients 1,8 --raw-runs 3 "
-                         "--wrk-duration 1 --stall 1")
+                         "--wrk-duration 1 --stall 1 --no-single-worker")
     ap.add_argument("--timeout", type=float, default=120.0, help="per-request timeout, s")
     ap.add_argument("--ready-timeout", type=float, default=30.0,
                     help="how long to wait for a server to become ready, s")
@@ -1399,6 +1434,8 @@ def parse_args(argv):
                               ("stall", 5.0, 1.0)):
         if getattr(args, name) is None:
             setattr(args, name, quick if q_ else full)
+    if q_ and not args.single_worker:
+        args.no_single_worker = True    # one Lector start less (each takes seconds)
     try:
         args.client_counts = [int(c) for c in args.clients.split(",") if c.strip()]
     except ValueError:
@@ -1521,6 +1558,7 @@ def main(argv=None):
                 log("   skipped: the multi-worker Lector did not start either")
                 continue
             current = server
+            t_start = time.monotonic()
             try:
                 server.start(args.ready_timeout)
             except ServerError as e:
@@ -1528,10 +1566,14 @@ def main(argv=None):
                 skipped.append(str(e).splitlines()[0])
                 current = None
                 continue
+            ready_s = time.monotonic() - t_start
+            log(f"   ready after {ready_s:.1f} s")
             report["servers"].append(measure_server(server, texts, args, log))
+            report["servers"][-1]["ready_s"] = ready_s
             server.stop()
             current = None
-        if raw_passes and report["servers"]:
+            log(f"   done in {time.monotonic() - t_start:.1f} s")
+        if raw_passes and report["servers"] and not args.quick:
             log(f"== raw libespeak-ng again (end of the run); load {loadavg()}")
             try:
                 raw_passes.append(raw_pass(raw_bin, shared, args.raw_runs))

@@ -39,6 +39,9 @@ class BodySource {
   virtual void set_waker(std::function<void()> waker) = 0;
   virtual void cancel() = 0;
   virtual std::string error() const = 0;
+  // Status for a failure before any byte was sent: 500, or 400 when the client's own input
+  // (an uploaded text) was bad.
+  virtual int error_status() const { return 500; }
   // Called once by the transport when the response is over (for the access log).
   virtual void finished(bool complete, std::size_t bytes_sent) = 0;
 };
@@ -49,6 +52,23 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<BodySource> stream;  // when set, `body` is empty and the body is streamed
+};
+
+// Text arriving in a request body while its audio already streams back (POST /tts with a
+// text body). Called from the connection's strand only.
+class UploadSink {
+ public:
+  virtual ~UploadSink() = default;
+  // More body bytes (any split, even inside a UTF-8 sequence). Returns false when the text is
+  // bad; the response then fails with a 400 and the caller stops feeding.
+  virtual bool feed(std::string_view bytes) = 0;
+  virtual void finish() = 0;  // the body is complete
+  virtual void abort() = 0;   // the client is gone
+};
+
+struct Upload {
+  Response response;  // streams the audio
+  std::shared_ptr<UploadSink> sink;
 };
 
 // A message on a WebSocket, either way.
@@ -103,6 +123,13 @@ class Api {
   std::variant<std::unique_ptr<WsSession>, Response> open_websocket(const HttpRequest& request);
   const ApiConfig& config() const { return config_; }
 
+  // Whether a request with this head wants its body streamed into synthesis (POST /tts with a
+  // text body) rather than read whole first.
+  static bool streams_body(std::string_view method, std::string_view target,
+                           std::string_view content_type);
+  // For such a request: the audio response and the sink for its body, or an error response.
+  std::variant<Upload, Response> open_upload(const HttpRequest& head) noexcept;
+
   // Engine, voice and audio parameters of a synthesis (everything but the text), from
   // request parameters and the server defaults. Throws Error(kBadParameter).
   sched::SynthesisRequest resolve(const ParamLookup& params) const;
@@ -114,6 +141,9 @@ class Api {
 
  private:
   Response route(const HttpRequest& request);
+  // Runs `body`, turning every exception into an error response (the one place that maps
+  // error codes to statuses).
+  Response guarded(const std::function<Response()>& body, std::string_view target) noexcept;
 
   sched::Scheduler& scheduler_;
   const ApiConfig config_;

@@ -7,6 +7,7 @@
 #include "audio/wav.h"
 #include "core/error.h"
 #include "obs/log.h"
+#include "text/incremental.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -90,6 +91,13 @@ class WavSource final : public BodySource {
   void set_waker(std::function<void()> waker) override { stream_->set_waker(std::move(waker)); }
   void cancel() override { stream_->cancel(); }
   std::string error() const override { return stream_->error(); }
+  int error_status() const override { return error_status_; }
+
+  // The client's input turned out bad: fail the response with `status` if nothing was sent.
+  void reject(int status, const std::string& message) {
+    error_status_ = status;
+    stream_->fail(message);
+  }
 
   void finished(bool complete, std::size_t bytes_sent) override {
     const auto ms = [&](Clock::time_point t) {
@@ -106,6 +114,7 @@ class WavSource final : public BodySource {
   std::shared_ptr<sched::AudioStream> stream_;
   std::string log_prefix_;
   bool header_sent_ = false;
+  int error_status_ = 500;
   Clock::time_point first_audio_{};
   std::size_t audio_bytes_ = 0;
 };
@@ -155,15 +164,20 @@ Response Api::error_response(int status, const std::string& message) {
 }
 
 Response Api::handle(const HttpRequest& request) noexcept {
+  return guarded([&] { return route(request); }, request.target);
+}
+
+Response Api::guarded(const std::function<Response()>& body,
+                                   std::string_view target) noexcept {
   try {
-    return route(request);
+    return body();
   } catch (const Error& e) {
     Response r = error_response(status_for(e.code()), e.what());
     if (e.code() == ErrorCode::kOverloaded || e.code() == ErrorCode::kUnavailable)
       r.headers.emplace_back("Retry-After", std::to_string(config_.retry_after_seconds));
     return r;
   } catch (const std::exception& e) {
-    obs::log_error("internal error on {}: {}", request.target.substr(0, 200), e.what());
+    obs::log_error("internal error on {}: {}", target.substr(0, target.find('?')), e.what());
     return error_response(500, "internal error");
   }
 }
@@ -255,6 +269,7 @@ Response Api::route(const HttpRequest& request) {
     ParamLookup params = [&](const char* name) { return t.get(name); };
     json body;
     if (request.method == "POST") {
+      // Text bodies normally stream through open_upload(); a whole one can still come here.
       const std::string_view ct = request.content_type;
       if (ct.substr(0, ct.find(';')).find("json") != std::string_view::npos) {
         body = json::parse(request.body, nullptr, false);
@@ -297,6 +312,114 @@ Response Api::route(const HttpRequest& request) {
   }
 
   throw Error(ErrorCode::kNotFound, "no route " + quote(t.path));
+}
+
+// Feeds an uploaded text body to an open scheduler request, segment by segment.
+class TextUpload final : public UploadSink {
+ public:
+  TextUpload(Api& api, std::shared_ptr<sched::AudioStream> stream, std::shared_ptr<WavSource> source,
+             const std::string& language)
+      : api_(api), stream_(std::move(stream)), source_(std::move(source)),
+        segmenter_(language, options(api.config())) {}
+
+  bool feed(std::string_view bytes) override {
+    if (failed_) return false;
+    carry_.append(bytes);
+    // Hold back an incomplete UTF-8 sequence at the end until its remaining bytes arrive.
+    std::size_t keep = 0;
+    for (std::size_t back = 1; back <= 3 && back <= carry_.size(); ++back) {
+      const auto c = static_cast<unsigned char>(carry_[carry_.size() - back]);
+      if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
+      const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (len > back) keep = back;
+      break;
+    }
+    const std::string_view complete(carry_.data(), carry_.size() - keep);
+    if (!text::is_valid_utf8(complete)) return reject("not valid UTF-8");
+    chars_ += text::count_code_points(complete);
+    if (chars_ > api_.config().max_text_chars)
+      return reject("too long: over " + std::to_string(api_.config().max_text_chars) +
+                    " characters");
+    send(segmenter_.feed(complete));
+    carry_.erase(0, carry_.size() - keep);
+    return true;
+  }
+
+  void finish() override {
+    if (failed_) return;
+    if (!carry_.empty()) {
+      reject("not valid UTF-8");
+      return;
+    }
+    send(segmenter_.flush());
+    if (segments_ == 0) {
+      reject("empty");
+      return;
+    }
+    api_.scheduler().close(stream_->id());
+  }
+
+  void abort() override { stream_->cancel(); }
+
+ private:
+  static text::IncrementalOptions options(const ApiConfig& config) {
+    text::IncrementalOptions o;
+    o.segmenter = config.segmenter;
+    return o;
+  }
+
+  bool reject(const std::string& problem) {
+    failed_ = true;
+    source_->reject(400, "parameter 'text': " + problem);
+    return false;
+  }
+
+  void send(std::vector<std::string> segments) {
+    if (segments.empty()) return;
+    segments_ += segments.size();
+    api_.scheduler().append(stream_->id(), std::move(segments));
+  }
+
+  Api& api_;
+  std::shared_ptr<sched::AudioStream> stream_;
+  std::shared_ptr<WavSource> source_;
+  text::IncrementalSegmenter segmenter_;
+  std::string carry_;
+  std::size_t chars_ = 0;
+  std::size_t segments_ = 0;
+  bool failed_ = false;
+};
+
+bool Api::streams_body(std::string_view method, std::string_view target,
+                       std::string_view content_type) {
+  if (method != "POST") return false;
+  const std::string_view path = target.substr(0, target.find('?'));
+  const std::string_view media = content_type.substr(0, content_type.find(';'));
+  return path == "/tts" && media.find("json") == std::string_view::npos;
+}
+
+std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcept {
+  std::shared_ptr<TextUpload> sink;
+  Response r = guarded([&]() -> Response {
+    const Target t = parse_target(head.target);
+    if (t.get("text")) throw bad_parameter("text", "given both in the query and as the body");
+    sched::SynthesisRequest req = resolve([&](const char* name) { return t.get(name); });
+    req.open = true;
+    const std::string language = language_of(req);
+    const std::uint64_t n = ++g_request_counter;
+    std::string prefix = "req=" + std::to_string(n) + " peer=" + head.peer +
+                         " route=POST/tts(upload) engine=" + req.engine + " voice=" + req.voice;
+    auto stream = scheduler_.submit(std::move(req));
+    auto source = std::make_shared<WavSource>(stream, std::move(prefix));
+    Response ok;
+    ok.content_type = "audio/wav";
+    ok.headers.emplace_back("Cache-Control", "no-store");
+    ok.stream = source;
+    sink = std::make_shared<TextUpload>(*this, std::move(stream), std::move(source), language);
+    return ok;
+  }, head.target);
+  if (!r.stream) return r;
+  return Upload{std::move(r), std::move(sink)};
 }
 
 std::string Api::clean_text(std::string_view raw, const char* param) const {

@@ -57,10 +57,11 @@ void anchor_stack(LISP* local) {
 // before running the voice's function again. select_voice then notes the voice's own speed and
 // hooks so that set_params can scale them for each request without drifting.
 //
-// The Wave_Synth wrapper skips waveform generation for an utterance without segments (text a
-// voice cannot read, such as Latin script for the Indic voices, or a lone "..."), on which
-// UniSyn dereferences an empty F0 track and crashes the process; such an utterance gets an
-// empty wave so that after_synth_hooks still find one.
+// lector.guarded_wave_synth wraps Wave_Synth to skip waveform generation for an utterance
+// without segments (text a voice cannot read, such as Latin script for the Indic voices, or a
+// lone "..."), on which UniSyn dereferences an empty F0 track and crashes the process; such an
+// utterance gets an empty wave so that after_synth_hooks still find one. The Italian voices
+// reload synthesis.scm, which redefines Wave_Synth, so select_voice wraps it again.
 constexpr const char* kPrelude[] = {
     R"((set! lector.globals
          '(token.whitespace token.punctuation token.prepunctuation token.singlecharsymbols
@@ -80,11 +81,15 @@ constexpr const char* kPrelude[] = {
                  state)))",
     R"((set! lector.pristine (lector.capture)))",
     R"((set! lector.states nil))",
-    R"((if (not (symbol-bound? 'lector.wave_synth)) (set! lector.wave_synth Wave_Synth)))",
-    R"((define (Wave_Synth utt)
+    R"((define (lector.guarded_wave_synth utt)
          (if (utt.relation.first utt 'Segment)
              (lector.wave_synth utt)
              (lector.empty_wave utt))))",
+    R"((define (lector.guard_wave_synth)
+         (if (not (eq? Wave_Synth lector.guarded_wave_synth))
+             (begin
+               (set! lector.wave_synth Wave_Synth)
+               (set! Wave_Synth lector.guarded_wave_synth)))))",
     R"((define (lector.select_voice name)
          (voice_reset)
          (let ((state (assoc name lector.states)))
@@ -95,6 +100,7 @@ constexpr const char* kPrelude[] = {
                (begin
                  (set! lector.states (cons (list name (lector.capture)) lector.states))
                  (lector.capture_params name))))
+         (lector.guard_wave_synth)
          (set! lector.base_stretch (Parameter.get 'Duration_Stretch))
          (set! lector.base_hts (if (symbol-bound? 'hts_engine_params) hts_engine_params nil))
          (set! lector.base_aah

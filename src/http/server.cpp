@@ -55,21 +55,42 @@ std::string peer_name(const beast::tcp_stream& stream) {
   return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
 // While audio streams, a read on the socket notices a client that hangs up and cancels its
 // synthesis at once, instead of at the next failed write. Bytes it reads (a pipelined
-// request) stay in `buffer` for the session.
+// request) stay in `buffer` for the session. For an upload, it first reads the request body
+// and feeds it to `upload` as it arrives, so audio flows back while the upload continues.
 net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                 std::shared_ptr<Watch> watch, std::shared_ptr<api::BodySource> src,
-                                std::shared_ptr<Wakeup> wakeup) {
+                                std::shared_ptr<Wakeup> wakeup, RequestParser* parser,
+                                std::shared_ptr<api::UploadSink> upload) {
+  auto peer_gone = [&] {
+    watch->peer_gone = true;
+    if (upload) upload->abort();
+    src->cancel();
+    wakeup->timer.cancel();
+  };
+  if (upload) {
+    bool accepting = true;
+    while (!parser->is_done()) {
+      auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, tuple_awaitable);
+      if (ec) {
+        if (ec == net::error::operation_aborted) co_return;
+        if (accepting) peer_gone();
+        co_return;
+      }
+      std::string& body = parser->get().body();
+      if (accepting && !body.empty()) accepting = upload->feed(body);
+      body.clear();
+    }
+    if (accepting) upload->finish();
+  }
   constexpr std::size_t kMaxPipelined = 64 * 1024;
   while (buffer.size() < kMaxPipelined) {
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
     if (ec) {
-      if (ec != net::error::operation_aborted) {
-        watch->peer_gone = true;
-        src->cancel();
-        wakeup->timer.cancel();
-      }
+      if (ec != net::error::operation_aborted) peer_gone();
       co_return;
     }
     buffer.commit(n);
@@ -105,7 +126,8 @@ net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response
 // Streams a BodySource as a chunked response. Returns whether the connection can be reused.
 net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& stream,
                                   beast::flat_buffer& buffer, api::Response& r, unsigned version,
-                                  bool keep_alive) {
+                                  bool keep_alive, RequestParser* parser = nullptr,
+                                  std::shared_ptr<api::UploadSink> upload = nullptr) {
   auto ex = co_await net::this_coro::executor;
   auto src = r.stream;
   auto wakeup = std::make_shared<Wakeup>(ex);
@@ -113,7 +135,8 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
 
   auto watch = std::make_shared<Watch>(ex);
   stream.expires_never();
-  net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup), [watch](std::exception_ptr) {
+  net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, std::move(upload)),
+                [watch](std::exception_ptr) {
     watch->done = true;
     watch->done_timer.cancel();
   });
@@ -136,7 +159,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto state = co_await pull();
   if (state == api::BodySource::State::kFailed && !watch->peer_gone) {
     // Nothing was sent yet, so the client can still get a proper error.
-    api::Response err = api::Api::error_response(500, src->error());
+    api::Response err = api::Api::error_response(src->error_status(), src->error());
     stream.socket().cancel();
     while (!watch->done) co_await watch->done_timer.async_wait(tuple_awaitable);
     src->finished(false, 0);
@@ -212,7 +235,17 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     parser.body_limit(config.max_body_bytes);
     stream.expires_after(first ? config.read_timeout : config.idle_timeout);
     first = false;
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
+    if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      std::tie(ec, std::ignore) =
+          co_await net::async_write(stream, net::buffer(kContinue), tuple_awaitable);
+    }
+    const bool upload = !ec && api::Api::streams_body(parser.get().method_string(),
+                                                      parser.get().target(),
+                                                      parser.get()[bhttp::field::content_type]);
+    if (!ec && !upload && !parser.is_done())
+      std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
         ec == net::error::connection_reset || ec == beast::error::timeout ||
         ec == net::error::operation_aborted)
@@ -240,6 +273,20 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     api::HttpRequest request{std::string(req.method_string()), std::string(req.target()),
                              std::move(req.body()), std::string(req[bhttp::field::content_type]),
                              peer};
+    if (upload) {
+      // The body is text to speak, read while the audio streams back. The connection is not
+      // reused afterwards: an upload refused early leaves its body unread.
+      parser.body_limit(impl.api.config().max_text_chars * 4 + 4096);
+      auto opened = impl.api.open_upload(request);
+      if (auto* up = std::get_if<api::Upload>(&opened)) {
+        co_await write_stream(impl, stream, buffer, up->response, req.version(), false, &parser,
+                              std::move(up->sink));
+      } else {
+        co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false,
+                              false, config.write_timeout);
+      }
+      break;
+    }
     const auto started = std::chrono::steady_clock::now();
     api::Response response = impl.api.handle(request);
     const bool head_only = req.method() == bhttp::verb::head;

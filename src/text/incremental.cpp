@@ -22,6 +22,11 @@ constexpr auto kMaxPendingBytes = static_cast<std::size_t>(std::numeric_limits<i
 // Below this many bytes, dropping text that is no longer needed is not worth a copy.
 constexpr std::size_t kMinCompaction = 1024;
 
+// How far back to look for a place to restart ICU or to keep context from. Only garbage such as a
+// thousand closing brackets or combining marks in a row offers none within this distance; there
+// the scan starts here anyway, and the cost of a fragment stays bounded.
+constexpr std::size_t kMaxLookBack = 1024;
+
 int32_t sentence_break(char32_t c) noexcept {
   return u_getIntPropertyValue(static_cast<UChar32>(c), UCHAR_SENTENCE_BREAK);
 }
@@ -47,14 +52,14 @@ bool settles_boundary(char32_t c) noexcept {
   }
 }
 
-// Whether ICU may start at `c` in the middle of a sentence and still find the boundaries after it
-// that a scan from the sentence start would find. UAX #29 rules look back over a sentence ending,
-// "(letter) full-stop-or-? closers* spaces*", plus combining and format characters; a character
-// that cannot continue such an ending (not a full stop, closer, space, combining or format
-// character) cuts every look-back, so the text before it no longer matters.
-bool can_restart_at(char32_t c) noexcept {
-  switch (sentence_break(c)) {
-    case U_SB_ATERM:
+// Whether ICU may start at `pos` in the middle of a sentence and still find the boundaries after
+// it that a scan from the sentence start would find. UAX #29 rules look back over a sentence
+// ending, "(letter) full-stop-or-? closers* spaces*" (combining and format characters count with
+// the character before them). A character that cannot continue such an ending cuts every
+// look-back; so does a full stop or question mark that cannot be the letter-led kind, which
+// starts a new ending of its own (". . . ." would otherwise offer no place to start again).
+bool can_restart_at(std::string_view text, std::size_t pos) noexcept {
+  switch (sentence_break(detail::decode_at(text, pos).first)) {
     case U_SB_CLOSE:
     case U_SB_SP:
     case U_SB_EXTEND:
@@ -63,6 +68,18 @@ bool can_restart_at(char32_t c) noexcept {
     case U_SB_CR:
     case U_SB_LF:
       return false;
+    case U_SB_ATERM:
+    case U_SB_STERM:
+      if (pos == 0) return false;
+      switch (sentence_break(detail::decode_at(text, detail::previous_start(text, pos)).first)) {
+        case U_SB_SP:
+        case U_SB_CLOSE:
+        case U_SB_ATERM:
+        case U_SB_STERM:
+          return true;
+        default:
+          return false;
+      }
     default:
       return true;
   }
@@ -77,8 +94,8 @@ constexpr bool is_continuation_byte(char byte) noexcept {
 // earlier sequence, so everything before it decodes the same whatever follows.
 std::size_t incomplete_tail(std::string_view s) noexcept {
   for (std::size_t back = 1; back <= std::min<std::size_t>(3, s.size()); ++back) {
+    if (is_continuation_byte(s[s.size() - back])) continue;
     const auto byte = static_cast<unsigned char>(s[s.size() - back]);
-    if ((byte & 0xC0U) == 0x80U) continue;
     const std::size_t length = byte >= 0xF0U ? 4 : byte >= 0xE0U ? 3 : byte >= 0xC0U ? 2 : 1;
     return length > back ? back : 0;
   }
@@ -114,6 +131,9 @@ std::vector<std::string> IncrementalSegmenter::feed(std::string_view fragment) {
   append_normalized(chunk);
   // White space alone changes no decision: it only matters once the next word arrives.
   if (buffer_.size() == size_before) return {};
+  // Nor does more text after a boundary that waits for a letter, until one comes: text such as
+  // "Done. 1, 2, 3, ..." then costs each fragment its own length, not the whole list again.
+  if (unsettled_boundary_ != kNpos && !contains_settling(size_before)) return {};
   return advance(false);
 }
 
@@ -152,6 +172,7 @@ std::vector<std::string> IncrementalSegmenter::flush() {
 void IncrementalSegmenter::reset() {
   buffer_.clear();
   context_begin_ = piece_begin_ = emitted_ = scan_begin_ = 0;
+  unsettled_boundary_ = kNpos;
   incomplete_.clear();
   space_pending_ = false;
   any_text_ = false;
@@ -210,6 +231,7 @@ std::vector<std::string> IncrementalSegmenter::advance(bool at_end) {
     while (cut_long_piece(found.open_boundary, out)) {
     }
     if (first_piece_pending_) cut_first_fragment(found.open_boundary, out);
+    unsettled_boundary_ = found.open_boundary < buffer_.size() ? found.open_boundary : kNpos;
     break;
   }
   compact();
@@ -225,8 +247,7 @@ IncrementalSegmenter::Scan IncrementalSegmenter::scan(bool at_end) {
     // At the end of input nothing can change any more, and the end of the text ends a sentence.
     if (!at_end && !is_settled(boundary)) return {kNpos, boundary};
     if (boundary < buffer.size() &&
-        breaker_->is_abbreviation_stop(
-            buffer.substr(context_begin_, boundary - context_begin_))) {
+        breaker_->is_abbreviation_stop(buffer.substr(context_begin_, boundary - context_begin_))) {
       continue;
     }
     return {boundary, boundary};
@@ -235,8 +256,12 @@ IncrementalSegmenter::Scan IncrementalSegmenter::scan(bool at_end) {
 }
 
 bool IncrementalSegmenter::is_settled(std::size_t boundary) const {
+  return boundary < buffer_.size() && contains_settling(boundary);
+}
+
+bool IncrementalSegmenter::contains_settling(std::size_t from) const {
   const std::string_view buffer = buffer_;
-  for (std::size_t pos = boundary; pos < buffer.size();) {
+  for (std::size_t pos = from; pos < buffer.size();) {
     const auto [value, length] = detail::decode_at(buffer, pos);
     if (settles_boundary(value)) return true;
     pos += length;
@@ -245,14 +270,14 @@ bool IncrementalSegmenter::is_settled(std::size_t boundary) const {
 }
 
 // Every boundary before `open_boundary` is settled and is not a sentence end, so ICU can start
-// again just before it, at the last character it can restart at, and the next scan only reads the
+// again just before it, at the last place it can restart at, and the next scan only reads the
 // tail of the text.
 void IncrementalSegmenter::move_scan_start(std::size_t open_boundary) {
   const std::string_view buffer = buffer_;
   for (std::size_t pos = open_boundary; pos > scan_begin_;) {
     pos = detail::previous_start(buffer, pos);
     if (pos <= scan_begin_) break;
-    if (can_restart_at(detail::decode_at(buffer, pos).first)) {
+    if (can_restart_at(buffer, pos) || open_boundary - pos > kMaxLookBack) {
       scan_begin_ = pos;
       break;
     }
@@ -350,8 +375,8 @@ void IncrementalSegmenter::emit_new(const std::vector<std::string_view>& pieces,
 void IncrementalSegmenter::compact() {
   const std::string_view buffer = buffer_;
   const std::size_t longest = breaker_->longest_abbreviation();
-  if (!buffer.empty() && scan_begin_ >= longest) {
-    std::size_t keep = std::min({piece_begin_, scan_begin_ - longest, buffer.size() - 1});
+  if (!buffer.empty() && scan_begin_ > longest) {
+    std::size_t keep = std::min({piece_begin_, scan_begin_ - longest - 1, buffer.size() - 1});
     while (keep > context_begin_ && is_continuation_byte(buffer[keep])) {
       --keep;
     }
@@ -360,8 +385,11 @@ void IncrementalSegmenter::compact() {
       const char32_t c = detail::decode_at(buffer, pos).first;
       return !detail::is_space(c) && !detail::is_opener(c);
     };
+    const std::size_t limit = keep;
     while (keep > context_begin_ && !is_valid_start(keep)) {
       keep = detail::previous_start(buffer, keep);
+      // A run of openers this long keeps its context; it only costs memory.
+      if (limit - keep > kMaxLookBack) keep = context_begin_;
     }
     context_begin_ = std::max(context_begin_, keep);
   }
@@ -373,6 +401,7 @@ void IncrementalSegmenter::compact() {
   piece_begin_ -= dropped;
   emitted_ -= dropped;
   scan_begin_ -= dropped;
+  if (unsettled_boundary_ != kNpos) unsettled_boundary_ -= dropped;
 }
 
 }  // namespace lector::text

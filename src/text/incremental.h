@@ -88,6 +88,7 @@ class IncrementalSegmenter {
   std::vector<std::string> advance(bool at_end);
   Scan scan(bool at_end);
   bool is_settled(std::size_t boundary) const;
+  bool contains_settling(std::size_t from) const;
   void move_scan_start(std::size_t open_boundary);
   void finish_sentence(std::size_t end, std::vector<std::string>& out);
   bool cut_long_piece(std::size_t open_boundary, std::vector<std::string>& out);
@@ -114,6 +115,8 @@ class IncrementalSegmenter {
   std::size_t piece_begin_ = 0;
   std::size_t emitted_ = 0;
   std::size_t scan_begin_ = 0;
+  // The boundary the last scan stopped at when it waits for a letter after it, else npos.
+  std::size_t unsettled_boundary_ = std::string_view::npos;
 
   // Normalization state carried between fragments.
   std::string incomplete_;  // a UTF-8 sequence cut off at the end of the last fragment

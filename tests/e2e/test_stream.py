@@ -3,6 +3,7 @@ RealtimeTTS-compatible /ws, and POST /tts."""
 
 import base64
 import json
+import socket
 import threading
 import time
 import unittest
@@ -312,6 +313,59 @@ class PostTtsTest(ServerTestCase):
                 "POST", "/tts", body=body, headers={"Content-Type": "application/json"})
             self.assertEqual(status, 400, body)
             self.assertIn(fragment, json.loads(data)["error"])
+
+    def test_chunked_text_upload_streams_audio_while_the_body_is_still_arriving(self):
+        words = read_text("paragraph").split()
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
+        sock.sendall(b"POST /tts?voice=en-us HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        received = bytearray()
+        words_sent_at_first_audio = None
+        sock.setblocking(False)
+        for i, w in enumerate(words):
+            piece = (w + " ").encode()
+            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            time.sleep(0.03)
+            try:
+                data = sock.recv(65536)
+                if data:
+                    received += data
+            except BlockingIOError:
+                pass
+            if words_sent_at_first_audio is None and b"\r\n\r\n" in received:
+                head, body = bytes(received).split(b"\r\n\r\n", 1)
+                if len(body) > 200:  # chunk framing + WAV header + some PCM
+                    words_sent_at_first_audio = i + 1
+        sock.sendall(b"0\r\n\r\n")
+        sock.setblocking(True)
+        while not received.endswith(b"0\r\n\r\n"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+        sock.close()
+        head, body = bytes(received).split(b"\r\n\r\n", 1)
+        self.assertIn(b" 200 ", head.split(b"\r\n")[0])
+        self.assertIsNotNone(words_sent_at_first_audio, "no audio before the upload ended")
+        self.assertLess(words_sent_at_first_audio, len(words))
+        # De-chunk and compare with the same text synthesized whole.
+        pcm_stream, rest = bytearray(), body
+        while True:
+            size_line, rest = rest.split(b"\r\n", 1)
+            size = int(size_line, 16)
+            if size == 0:
+                break
+            pcm_stream += rest[:size]
+            rest = rest[size + 2:]
+        pcm = parse_wav(bytes(pcm_stream))[3]
+        _, _, ref = self.server.tts({"text": " ".join(words), "voice": "en-us"})
+        self.assertAlmostEqual(len(pcm) / len(parse_wav(ref)[3]), 1.0, delta=0.03)
+
+    def test_invalid_utf8_upload_is_a_400(self):
+        status, _, data = self.server.request(
+            "POST", "/tts", body=b"caf\xc3", headers={"Content-Type": "text/plain"})
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(data)["error"], "parameter 'text': not valid UTF-8")
 
     def test_plain_text_body_is_the_text(self):
         status, _, data = self.server.request(

@@ -95,9 +95,12 @@ constexpr std::string_view kTrickyTexts[] = {
     "Call Dr.\nWho is there?\n\nTitle\n\nBody text here. More.",
     "  Messy \t white\r\n space\x01 and\x7F controls\xEF\xBB\xBF here.  Next\xE2\x80\xA8line. ",
     "abc \xFF\xFE def. Next \xE4\xBD one. \xC3",
-    "Ça va? Très bien. 😀 Merci. e\xCC\x81te\xCC\x81 \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9 ok.",
+    "Ça va? Très bien. 😀 Merci. e\xCC\x81te\xCC\x81 \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9 "
+    "ok.",
     "one two three, — four five six seven, eight nine ten eleven twelve thirteen.",
     "We counted 1,000,000 stars, then we slept well tonight. U.S. troops came at 5 p.m. Today.",
+    "Done. 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and more. Then 1, 2, 3, 4, 5, 6, 7, 8. End.",
+    "Wait . . . . . . . . . . . . what? . . . . . . Yes. ))))))))))))))) Fine.",
 };
 
 Chunks split_every(std::string_view text, std::size_t bytes) {
@@ -167,12 +170,9 @@ void expect_same_as_one_shot(std::string_view text, std::string_view language,
                                   << options.first_fragment_min_words);
   const Segments expected = split_segments(normalize(text), language, options);
   const std::vector<std::pair<const char*, Chunks>> splits = {
-      {"whole", {std::string(text)}},
-      {"bytes", split_every(text, 1)},
-      {"code points", split_code_points(text)},
-      {"words", split_words(text)},
-      {"chunks of 7", split_every(text, 7)},
-      {"random 1", split_random(text, 1)},
+      {"whole", {std::string(text)}},           {"bytes", split_every(text, 1)},
+      {"code points", split_code_points(text)}, {"words", split_words(text)},
+      {"chunks of 7", split_every(text, 7)},    {"random 1", split_random(text, 1)},
       {"random 2", split_random(text, 2)},
   };
   for (const auto& [name, chunks] : splits) {
@@ -236,12 +236,31 @@ TEST(IncrementalSegmenterTest, TrickyTextsMatchOneShot) {
 // random fragment sizes: a fixed seed keeps failures reproducible.
 TEST(IncrementalSegmenterTest, RandomTextsMatchOneShot) {
   const std::vector<std::string_view> pieces = {
-      "a",   "word", "The", "I",   "am",     "Dr.",          "Mr.",  "e.g.",         "z.B.",
-      "v.",  "Chr.", "3",   "5",   "3.50",   ".",            "?",    "!",            "...",
-      ",",   ";",    ":",   "—",   ")",      "(",            "\"",   "'",            "«",
-      "»",   " ",    " ",   " ",   " ",      "  ",           "\n",   "\t",           "\n\n",
-      "你好", "。",   "，",   "é",   "e\xCC\x81", "\xF0\x9F\x98\x80", "\x01", "\xE2\x80\x8B", "\xFF",
-      "\xC3", "U.S.", "etc.", "Hi",  "x",
+      "a",         "word",
+      "The",       "I",
+      "am",        "Dr.",
+      "Mr.",       "e.g.",
+      "z.B.",      "v.",
+      "Chr.",      "3",
+      "5",         "3.50",
+      ".",         "?",
+      "!",         "...",
+      ",",         ";",
+      ":",         "—",
+      ")",         "(",
+      "\"",        "'",
+      "«",         "»",
+      " ",         " ",
+      " ",         " ",
+      "  ",        "\n",
+      "\t",        "\n\n",
+      "你好",      "。",
+      "，",        "é",
+      "e\xCC\x81", "\xF0\x9F\x98\x80",
+      "\x01",      "\xE2\x80\x8B",
+      "\xFF",      "\xC3",
+      "U.S.",      "etc.",
+      "Hi",        "x",
   };
   const std::vector<SegmenterOptions> options = {
       {}, {.max_segment_chars = 9}, {.max_segment_chars = 20, .first_fragment_min_words = 2}};
@@ -252,8 +271,8 @@ TEST(IncrementalSegmenterTest, RandomTextsMatchOneShot) {
     for (std::size_t i = 0; i < length; ++i) text += pieces[rng() % pieces.size()];
     for (const char* language : {"en", "de", "cmn"}) {
       for (const SegmenterOptions& option : options) {
-        SCOPED_TRACE(testing::Message() << "text [" << text << "] language " << language
-                                        << " cap " << option.max_segment_chars);
+        SCOPED_TRACE(testing::Message() << "text [" << text << "] language " << language << " cap "
+                                        << option.max_segment_chars);
         const Segments expected = split_segments(normalize(text), language, option);
         ASSERT_EQ(feed_all(split_every(text, 1), language, option), expected);
         ASSERT_EQ(feed_all(split_random(text, static_cast<unsigned>(round)), language, option),
