@@ -1076,7 +1076,9 @@ def render_markdown(report):
         lec = by.get("lector")
         if lec:
             L.append("")
-            L.append(f"{lec['label']} (cache off) against the raw library:")
+            L.append(f"{lec['label'].rstrip(')')}, cache off) against the raw library:"
+                     if lec["label"].endswith(")") else
+                     f"{lec['label']} (cache off) against the raw library:")
             L.append("")
             L.append("| measure | Lector | raw libespeak-ng | Lector / raw |")
             L.append("|---|---:|---:|---:|")
@@ -1220,7 +1222,8 @@ def render_markdown(report):
                  f"| {fmt(sr.get('before_mib'), 1)} | {fmt(sr.get('peak_during_mib'), 1)} "
                  f"| {fmt(sr.get('after_mib'), 1)} | {st or '–'} "
                  f"| {fmt(mem.get('after_warmup_all_mib'), 1)} "
-                 f"({mem.get('all_processes', '?')} processes) |")
+                 f"({mem.get('all_processes', '?')} "
+                 f"process{'' if mem.get('all_processes') == 1 else 'es'}) |")
 
     wrks = [s for s in report["servers"] if s.get("wrk")]
     if wrks:
@@ -1323,10 +1326,13 @@ plot {", ".join(plots)}
                          "title \"raw libespeak-ng, one core (audio-s per CPU-s)\"")
             plots.append(f"{T_C8_VS_RAW * rawtp:.3f} with lines lw 2 dt 3 lc rgb 'gray30' "
                          f"title \"target at {TARGET_CLIENTS} clients: {T_C8_VS_RAW:g}x raw\"")
+        # Head room above the highest line for the key (top left).
+        ymax = max([T_C8_VS_RAW * (rawtp or 0)]
+                   + [r["throughput"] or 0 for s in conc for r in s["concurrency"].values()])
         png = gnuplot_png(out_dir / "throughput.png", common + f"""
 set title "Aggregate throughput vs concurrent clients ({report['machine']['nproc']} CPUs)"
 set ylabel "audio seconds per wall second"
-set yrange [0:*]
+set yrange [0:{max(ymax, 1) * 1.45:.0f}]
 set key top left
 plot {", ".join(plots)}
 """)

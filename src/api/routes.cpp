@@ -1,3 +1,4 @@
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -119,6 +120,17 @@ class WavSource final : public BodySource {
   std::size_t audio_bytes_ = 0;
 };
 
+// "en" matches "en-US" and "en-GB"; "en-us" matches "en-US" only. Case-insensitive, by subtag.
+bool language_matches(std::string_view voice_language, std::string_view wanted) {
+  if (wanted.size() > voice_language.size()) return false;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const char a = static_cast<char>(std::tolower(static_cast<unsigned char>(voice_language[i])));
+    const char b = static_cast<char>(std::tolower(static_cast<unsigned char>(wanted[i] == '_' ? '-' : wanted[i])));
+    if (a != b) return false;
+  }
+  return wanted.size() == voice_language.size() || voice_language[wanted.size()] == '-';
+}
+
 json stats_json(const sched::SchedulerStats& s) {
   json workers = json::array();
   for (const auto& w : s.workers)
@@ -206,20 +218,77 @@ Response Api::route(const HttpRequest& request) {
     return json_response(names);
   }
 
-  if (t.path == "/voices") {
+  if (t.path == "/voices" || t.path == "/api/voices") {
     require_get();
-    std::string engine;
+    // The seed's /voices lists the names of one engine's voices; /api/voices lists every
+    // engine's voices with their metadata. Both take the same filters.
+    const bool detail = t.path == "/api/voices" || t.get("detail").value_or("0") != "0";
+    std::vector<sched::EngineInfo> engines;
     if (auto e = t.get("engine")) {
-      engine = *e;
+      auto info = scheduler_.engine(*e);
+      if (!info) throw bad_parameter("engine", "unknown engine " + quote(*e));
+      engines.push_back(std::move(*info));
+    } else if (detail) {
+      engines = scheduler_.engines();
     } else {
-      std::lock_guard lock(mu_);
-      engine = default_engine_;
+      std::string engine;
+      {
+        std::lock_guard lock(mu_);
+        engine = default_engine_;
+      }
+      if (auto info = scheduler_.engine(engine)) engines.push_back(std::move(*info));
     }
-    auto info = scheduler_.engine(engine);
-    if (!info) throw bad_parameter("engine", "unknown engine " + quote(engine));
-    json names = json::array();
-    for (const auto& v : info->voices) names.push_back(v.name);
-    return json_response(names);
+    const std::optional<std::string> language = t.get("language");
+    const std::optional<std::string> gender = t.get("gender");
+    if (gender && *gender != "male" && *gender != "female" && *gender != "unknown")
+      throw bad_parameter("gender", "must be male, female or unknown, not " + quote(*gender));
+    json out = json::array();
+    for (const auto& e : engines) {
+      for (const VoiceInfo& v : e.voices) {
+        if (language && !language_matches(v.language, *language)) continue;
+        if (gender && *gender != to_string(v.gender)) continue;
+        if (!detail) {
+          out.push_back(v.name);
+          continue;
+        }
+        out.push_back({{"id", e.name + ":" + v.name},
+                       {"engine", e.name},
+                       {"name", v.name},
+                       {"display_name", v.display_name},
+                       {"languages", json::array({v.language})},
+                       {"gender", to_string(v.gender)},
+                       {"sample_rate", v.sample_rate > 0 ? v.sample_rate : e.sample_rate},
+                       {"word_timings", false}});
+      }
+    }
+    return json_response(out);
+  }
+
+  if (t.path == "/api/engines") {
+    require_get();
+    const sched::SchedulerStats stats = scheduler_.stats();
+    json out = json::array();
+    for (const std::string& name : scheduler_.configured_engines()) {
+      auto info = scheduler_.engine(name);
+      std::size_t live = 0, total = 0;
+      for (const auto& w : stats.workers) {
+        if (w.engine != name) continue;
+        ++total;
+        if (w.state != "dead" && w.state != "starting") ++live;
+      }
+      json e = {{"name", name},
+                {"available", info.has_value()},
+                {"workers", total},
+                {"workers_live", live}};
+      if (info) {
+        e["voices"] = info->voices.size();
+        e["sample_rate"] = info->sample_rate;
+      } else {
+        e["error"] = "no worker of this engine started; see the server log";
+      }
+      out.push_back(std::move(e));
+    }
+    return json_response(out);
   }
 
   if (t.path == "/set_engine") {
@@ -436,14 +505,32 @@ std::string Api::clean_text(std::string_view raw, const char* param) const {
 
 sched::SynthesisRequest Api::resolve(const ParamLookup& params) const {
   sched::SynthesisRequest req;
-  {
+  const std::optional<std::string> engine_param = params("engine");
+  std::optional<std::string> voice_param = params("voice");
+  // A voice id "engine:name" names its engine, so no engine parameter is needed.
+  std::optional<std::string> engine_of_voice;
+  if (voice_param) {
+    const std::size_t colon = voice_param->find(':');
+    if (colon != std::string::npos && scheduler_.engine(voice_param->substr(0, colon))) {
+      engine_of_voice = voice_param->substr(0, colon);
+      voice_param = voice_param->substr(colon + 1);
+    }
+  }
+  if (engine_param && engine_of_voice && *engine_param != *engine_of_voice)
+    throw bad_parameter("voice", "voice id names engine '" + *engine_of_voice +
+                                     "' but parameter 'engine' is '" + *engine_param + "'");
+  if (engine_param) {
+    req.engine = *engine_param;
+  } else if (engine_of_voice) {
+    req.engine = *engine_of_voice;
+  } else {
     std::lock_guard lock(mu_);
-    req.engine = params("engine").value_or(default_engine_);
+    req.engine = default_engine_;
   }
   auto info = scheduler_.engine(req.engine);
   if (!info) throw bad_parameter("engine", "unknown engine " + quote(req.engine));
-  if (auto v = params("voice")) {
-    req.voice = *v;
+  if (voice_param) {
+    req.voice = *voice_param;
   } else {
     std::lock_guard lock(mu_);
     auto it = default_voice_.find(req.engine);

@@ -2,6 +2,7 @@
 // server spawns for each engine process, `say` is the client.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -40,9 +41,17 @@ int main(int argc, char** argv) {
   serve->add_option("--host", http_config.host, "Address to listen on")->capture_default_str();
   serve->add_option("--port", http_config.port, "Port to listen on (0 picks a free port)")
       ->capture_default_str();
-  serve->add_option("--workers", workers, "Worker processes per engine")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
+  serve->add_option("--workers", workers,
+                    "Worker processes per engine (default: number of cores; festival: 1)")
+      ->check(CLI::Range(1, 256));
+  std::vector<std::string> pools;
+  serve->add_option("--pool", pools,
+                    "Pool size of one engine, NAME=N (repeatable; overrides --workers; 0 disables "
+                    "the engine), e.g. --pool festival=2");
+  std::vector<std::string> enabled_engines;
+  serve->add_option("--engines", enabled_engines,
+                    "Engines to run, comma-separated (default: all built in)")
+      ->delimiter(',');
   serve
       ->add_option("--default-engine", api_config.default_engine,
                    "Engine used when a request names none")
@@ -128,8 +137,36 @@ int main(int argc, char** argv) {
   // Network threads must not take SIGINT/SIGTERM; Asio's signal_set handles them.
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
-  for (const std::string& name : lector::engine::engine_names())
-    sched_config.workers[name] = workers;
+  const auto built_in = lector::engine::engine_names();
+  if (enabled_engines.empty()) enabled_engines = built_in;
+  for (const std::string& name : enabled_engines) {
+    if (std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
+      std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
+      return 2;
+    }
+    // A festival worker holds about 90 MB; one is the default unless --workers says otherwise.
+    const bool workers_given = serve->count("--workers") > 0;
+    sched_config.workers[name] = name == "festival" && !workers_given ? 1 : workers;
+  }
+  for (const std::string& pool : pools) {
+    const auto eq = pool.find('=');
+    int n = -1;
+    try {
+      if (eq != std::string::npos) n = std::stoi(pool.substr(eq + 1));
+    } catch (const std::exception&) {
+    }
+    const std::string name = pool.substr(0, eq);
+    if (eq == std::string::npos || n < 0 || n > 256 ||
+        std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
+      std::fprintf(stderr, "lector serve: --pool: expected ENGINE=N with N in 0..256, got '%s'\n",
+                   pool.c_str());
+      return 2;
+    }
+    if (n == 0)
+      sched_config.workers.erase(name);
+    else
+      sched_config.workers[name] = n;
+  }
 
   try {
     lector::sched::Scheduler scheduler(sched_config);

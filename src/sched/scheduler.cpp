@@ -79,6 +79,12 @@ std::vector<EngineInfo> Scheduler::engines() const {
   return out;
 }
 
+std::vector<std::string> Scheduler::configured_engines() const {
+  std::vector<std::string> out;
+  for (const auto& [name, count] : config_.workers) out.push_back(name);
+  return out;
+}
+
 std::optional<EngineInfo> Scheduler::engine(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = engines_.find(name);

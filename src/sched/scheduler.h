@@ -90,7 +90,8 @@ class Scheduler {
   void start();
   void stop();
 
-  std::vector<EngineInfo> engines() const;
+  std::vector<EngineInfo> engines() const;  // engines with a worker that started
+  std::vector<std::string> configured_engines() const;
   std::optional<EngineInfo> engine(const std::string& name) const;
   bool ready(const std::string& engine) const;  // has at least one live worker
 

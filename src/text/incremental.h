@@ -102,12 +102,13 @@ class IncrementalSegmenter {
   std::size_t cap_;
   std::unique_ptr<detail::SentenceBreaker> breaker_;
 
-  // Normalized text from the start of the current sentence, or from a later point once enough
-  // of a long sentence is emitted (see compact()); never ends in a space.
+  // Normalized text, never ending in a space. What lies before context_begin_ is no longer
+  // needed and is dropped from time to time (see compact()).
   std::string buffer_;
   // Offsets into buffer_, in order context_begin_ <= piece_begin_ <= emitted_, and
   // context_begin_ <= scan_begin_.
-  //   context_begin_: start of the text kept for abbreviation checks.
+  //   context_begin_: start of the current sentence, or a later point that still leaves enough
+  //     text before scan_begin_ for abbreviation checks.
   //   piece_begin_: start of the current piece; long-sentence cuts count from here.
   //   emitted_: end of what has been returned (past piece_begin_ after an early first fragment).
   //   scan_begin_: where ICU starts; every boundary before it is settled and not a sentence end.

@@ -308,22 +308,36 @@ TEST(IncrementalSegmenterTest, AbbreviationsAndDecimalsWaitForMoreText) {
 TEST(IncrementalSegmenterTest, OnlyALetterSettlesASentenceEnd) {
   IncrementalSegmenter segmenter("en");
   // A digit or bracket may still be followed by a lower-case word, which joins the sentences.
-  EXPECT_EQ(segmenter.feed("He left. 5 (and"), Segments{});
+  EXPECT_EQ(segmenter.feed("He left. 5 ("), Segments{});
+  EXPECT_EQ(segmenter.feed("and"), Segments{});
   EXPECT_EQ(segmenter.feed(" more). Then"), (Segments{"He left. 5 (and more)."}));
-  EXPECT_EQ(segmenter.feed(" she left. 5 (A"), (Segments{"Then she left."}));
-  EXPECT_EQ(segmenter.flush(), (Segments{"5 (A"}));
+  EXPECT_EQ(segmenter.feed(" she left. 5,"), Segments{});
+  EXPECT_EQ(segmenter.feed(" 6"), Segments{});
+  EXPECT_EQ(segmenter.feed(" (A"), (Segments{"Then she left."}));
+  EXPECT_EQ(segmenter.flush(), (Segments{"5, 6 (A"}));
 }
 
-TEST(IncrementalSegmenterTest, EverySentenceButTheLastComesOutBeforeFlush) {
-  const Segments expected = split_segments(normalize(kLongText), "en-us");
-  IncrementalSegmenter segmenter("en-us");
-  Segments early;
-  for (const std::string& token : split_words(kLongText)) {
-    for (std::string& segment : segmenter.feed(token)) early.push_back(std::move(segment));
+// In these texts a letter follows every sentence end, so only the last segment may wait for
+// flush(): everything else must come out while the text streams in.
+TEST(IncrementalSegmenterTest, EverySegmentButTheLastComesOutBeforeFlush) {
+  const std::vector<std::pair<std::string_view, const char*>> texts = {
+      {kLongText, "en-us"}, {kParagraphText, "en"}, {kGermanText, "de"}, {kChineseText, "cmn"}};
+  for (const auto& [text, language] : texts) {
+    for (const SegmenterOptions& options : kOptionSets) {
+      SCOPED_TRACE(testing::Message()
+                   << language << ", cap " << options.max_segment_chars << ", first fragment words "
+                   << options.first_fragment_min_words);
+      const Segments expected = split_segments(normalize(text), language, options);
+      IncrementalSegmenter segmenter(language, {.segmenter = options});
+      Segments early;
+      for (const std::string& chunk : split_code_points(text)) {
+        for (std::string& segment : segmenter.feed(chunk)) early.push_back(std::move(segment));
+      }
+      ASSERT_EQ(early.size(), expected.size() - 1);
+      EXPECT_EQ(early, Segments(expected.begin(), expected.end() - 1));
+      EXPECT_EQ(segmenter.flush(), Segments{expected.back()});
+    }
   }
-  ASSERT_EQ(early.size(), expected.size() - 1);
-  EXPECT_EQ(early, Segments(expected.begin(), expected.end() - 1));
-  EXPECT_EQ(segmenter.flush(), Segments{expected.back()});
 }
 
 TEST(IncrementalSegmenterTest, EarlyFirstFragmentComesWithTheNextWord) {
