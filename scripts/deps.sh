@@ -9,6 +9,15 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
   # engines
   libespeak-ng-dev espeak-ng espeak-ng-data
+  flite1-dev flite
+  festival festival-dev libestools-dev
+  # every festival voice in Debian 12 main. festvox-kallpc8k and festvox-kdlpc8k (8 kHz kal
+  # and ked) conflict with the 16 kHz packages below, which are preferred. The Indic voices
+  # only Recommend their language packages, which --no-install-recommends skips.
+  festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp16k festvox-itapc16k
+  festvox-ru festvox-suopuhe-lj festvox-suopuhe-mv festvox-czech-dita festvox-czech-krb
+  festvox-czech-machac festvox-czech-ph festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
+  festvox-ca-ona-hts festival-hi festival-mr festival-te
   # tests and benchmarks
   python3 sox python3-fastapi python3-uvicorn python3-requests gnuplot-nox wrk
 )

@@ -231,8 +231,9 @@ class StreamSession final : public WsSession {
       std::vector<sched::AudioMark> marks;
       const auto state = u.stream->take(pcm, &marks);
       std::size_t pos = 0;  // in pcm
+      const std::size_t base = u.sent_bytes;  // offset of pcm[0] in the utterance's audio
       for (const sched::AudioMark& m : marks) {
-        const std::size_t at = m.offset - u.sent_bytes;
+        const std::size_t at = m.offset - base;
         if (at > pos) push_audio(u, std::string_view(pcm).substr(pos, at - pos));
         pos = std::max(pos, at);
         if (m.kind == sched::AudioMark::Kind::kSegmentStart) {

@@ -127,7 +127,7 @@ struct Job {
   bool stopped = false;
   int failed_utterances = 0;  // festival raised an error on them; they were skipped
   bool delivered = false;     // some audio reached the sink
-  std::exception_ptr error;  // thrown by the sink; rethrown once festival has returned
+  std::exception_ptr error;   // thrown by the sink; rethrown once festival has returned
   std::vector<std::int16_t> pcm;
 };
 
@@ -139,7 +139,7 @@ struct Festival {
   // Inputs of the lector.speak call in progress.
   Job* job = nullptr;
   double pitch = 1.0;
-  EST_Features pristine_params;                       // Param after festival_initialize
+  EST_Features pristine_params;                      // Param after festival_initialize
   std::map<std::string, EST_Features> voice_params;  // Param as each voice first left it
   EST_String text;
   std::unique_ptr<EST_TokenStream> stream;
@@ -258,7 +258,9 @@ LISP lector_speak() {
   return NIL;
 }
 
-bool eval(const std::string& command) { return festival_eval_command(command.c_str()) != 0; }
+bool eval(const std::string& command) {
+  return festival_eval_command(command.c_str()) != 0;
+}
 
 std::string format_number(double v) {
   std::array<char, 32> buf{};
@@ -283,9 +285,9 @@ std::string field(LISP alist, const char* key) {
 
 std::string to_bcp47(const std::string& language, const std::string& dialect) {
   static constexpr std::pair<const char*, const char*> kLanguages[] = {
-      {"english", "en"}, {"catalan", "ca"}, {"czech", "cs"},   {"finnish", "fi"},
-      {"hindi", "hi"},   {"italian", "it"}, {"marathi", "mr"}, {"russian", "ru"},
-      {"telugu", "te"},  {"spanish", "es"}, {"german", "de"},  {"french", "fr"},
+      {"english", "en"}, {"catalan", "ca"}, {"czech", "cs"},    {"finnish", "fi"},
+      {"hindi", "hi"},   {"italian", "it"}, {"marathi", "mr"},  {"russian", "ru"},
+      {"telugu", "te"},  {"spanish", "es"}, {"german", "de"},   {"french", "fr"},
       {"welsh", "cy"},   {"polish", "pl"},  {"japanese", "ja"},
   };
   const std::string lang = lower(language);

@@ -179,11 +179,11 @@ bool FliteEngine::synthesize(const std::string& voice, const SynthParams& params
   job.voice = v;
   job.params = params;
   const cst_features* f = v->voice->features;
-  cst_tokenstream* ts = ts_open_string(buffer.c_str(),
-                                       get_param_string(f, "text_whitespace", nullptr),
-                                       get_param_string(f, "text_singlecharsymbols", nullptr),
-                                       get_param_string(f, "text_prepunctuation", nullptr),
-                                       get_param_string(f, "text_postpunctuation", nullptr));
+  cst_tokenstream* ts =
+      ts_open_string(buffer.c_str(), get_param_string(f, "text_whitespace", nullptr),
+                     get_param_string(f, "text_singlecharsymbols", nullptr),
+                     get_param_string(f, "text_prepunctuation", nullptr),
+                     get_param_string(f, "text_postpunctuation", nullptr));
   if (ts == nullptr) throw Error(ErrorCode::kEngineFailed, "flite could not read the text");
 
   t_job = &job;

@@ -123,7 +123,7 @@ net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response
   co_return !ec && keep_alive;
 }
 
-// Streams a BodySource as a chunked response. Returns whether the connection can be reused.
+// Streams a BodySource as a chunked response (raw, ended by closing, for HTTP/1.0). Returns whether the connection can be reused.
 net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& stream,
                                   beast::flat_buffer& buffer, api::Response& r, unsigned version,
                                   bool keep_alive, RequestParser* parser = nullptr,
@@ -183,8 +183,9 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   while (headers_sent && !watch->peer_gone) {
     if (state == api::BodySource::State::kData) {
       stream.expires_after(impl.config.write_timeout);
-      auto [ec, n] =
-          co_await net::async_write(stream, bhttp::make_chunk(net::buffer(out)), tuple_awaitable);
+      auto [ec, n] = chunked ? co_await net::async_write(
+                                   stream, bhttp::make_chunk(net::buffer(out)), tuple_awaitable)
+                             : co_await net::async_write(stream, net::buffer(out), tuple_awaitable);
       if (ec) break;
       sent += out.size();
       out.clear();
@@ -327,6 +328,9 @@ net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    // Audio is sent much faster than it plays; a bounded kernel buffer keeps a client that
+    // stops reading from parking megabytes in the kernel (Linux grows it to 4 MiB by default).
+    socket.set_option(net::socket_base::send_buffer_size(256 * 1024), ec);
     auto ex = socket.get_executor();
     net::co_spawn(ex, session(impl, beast::tcp_stream(std::move(socket))),
                   [](std::exception_ptr e) {

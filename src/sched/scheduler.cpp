@@ -503,6 +503,10 @@ void Scheduler::serve_from_cache() {
       for (std::size_t i = r.head; i < last; ++i) {
         Segment& seg = r.segments[i];
         if (seg.state != SegmentState::kPending || seg.cache_checked) continue;
+        if (held_bytes(r) > config_.max_buffered_bytes) {
+          r.stream->mark_throttled();
+          break;
+        }
         seg.cache_checked = true;
         auto hit =
             cache_.find(SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
@@ -530,6 +534,12 @@ void Scheduler::dispatch() {
         if (begin == requests_.end()) begin = requests_.begin();
         Request& r = begin->second;
         if (r.cancelled || r.spec.engine != w->engine) continue;
+        // Look-ahead waits until the head segment has produced audio: on a busy machine a
+        // parallel synthesis would otherwise compete with the one the listener waits for.
+        if (pass == 1 && r.head < r.segments.size() &&
+            r.segments[r.head].state == SegmentState::kRunning &&
+            r.segments[r.head].delivered == 0 && r.segments[r.head].pcm.empty())
+          continue;
         const std::size_t window = pass == 0 ? 1 : 1 + config_.lookahead;
         const std::size_t last = std::min(r.segments.size(), r.head + window);
         for (std::size_t i = r.head; i < last; ++i) {

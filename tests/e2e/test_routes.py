@@ -210,8 +210,8 @@ class TtsErrorsTest(ServerTestCase):
 
     def test_wrong_method(self):
         self.assert_error(self.server.request("POST", "/engines"), 405, "method POST is not allowed on /engines")
-        self.assert_error(self.server.request("POST", "/tts?text=hi", body=b"x"), 405,
-                          "method POST is not allowed on /tts")
+        self.assert_error(self.server.request("PUT", "/tts?text=hi", body=b"x"), 405,
+                          "method PUT is not allowed on /tts")
         self.assert_error(self.server.request("DELETE", "/setvoice?voice_name=de"), 405,
                           "method DELETE is not allowed on /setvoice")
         self.assert_error(self.server.request("PUT", "/set_engine?engine_name=espeak"), 405,

@@ -84,7 +84,8 @@ double median_f0(const std::vector<std::int16_t>& s, int rate) {
   std::vector<double> f0s;
   for (std::size_t start = 0; start + frame + max_lag < s.size(); start += frame / 2) {
     double energy = 0.0;
-    for (std::size_t i = 0; i < frame; ++i) energy += static_cast<double>(s[start + i]) * s[start + i];
+    for (std::size_t i = 0; i < frame; ++i)
+      energy += static_cast<double>(s[start + i]) * s[start + i];
     if (std::sqrt(energy / static_cast<double>(frame)) < loud) continue;
     double best = 0.0;
     std::size_t best_lag = 0;
