@@ -1491,8 +1491,10 @@ def main(argv=None):
             skipped.append(msg)
         else:
             def lector_argv(workers, extra):
+                # espeak alone: the seed replica and the raw baseline are espeak-ng too.
                 return lambda port: [str(lector), "serve", "--host", "127.0.0.1",
-                                     "--port", str(port), "--workers", str(workers)] + extra
+                                     "--port", str(port), "--workers", str(workers),
+                                     "--engines", "espeak"] + extra
             nw = args.workers
             servers.append(Server("lector", f"Lector ({nw} workers)", "lector",
                                   lector_argv(nw, ["--cache-bytes", "0"]), "/health", out_dir,

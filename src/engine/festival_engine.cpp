@@ -19,6 +19,16 @@
 
 #include "core/error.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LECTOR_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#define LECTOR_LSAN 1
+#endif
+#endif
+
 // In libFestival but not in its headers.
 EST_Wave* get_utt_wave(EST_Utterance* u);
 
@@ -31,6 +41,16 @@ extern long stack_size;
 
 namespace lector::engine {
 namespace {
+
+// Festival itself leaks under LeakSanitizer (a bare festival_initialize + two SynthText calls
+// report 220 KB; resident memory stays flat over thousands of utterances, so the lost blocks
+// are few and one-off). ASan builds do not track festival's allocations; ours around it are
+// small and covered by the other engines' tests.
+class IgnoreFestivalLeaks {
+#ifdef LECTOR_LSAN
+  __lsan::ScopedDisabler disabler_;
+#endif
+};
 
 // SIOD heap, in cells of 24 bytes, allocated and touched at start-up. All Debian voices
 // together keep about 1.2 M cells live; festival's own default of 10 M costs 240 MB and makes
@@ -473,6 +493,7 @@ void init_festival(LISP* anchor) {
 }  // namespace
 
 FestivalEngine::FestivalEngine() {
+  [[maybe_unused]] const IgnoreFestivalLeaks ignore_leaks;
   LISP anchor = NIL;
   anchor_stack(&anchor);
   init_festival(&anchor);
@@ -495,6 +516,7 @@ bool FestivalEngine::synthesize(const std::string& voice, const SynthParams& par
   if (it == f.voices.end())
     throw Error(ErrorCode::kBadParameter, "unknown festival voice '" + voice + "'", "voice");
 
+  [[maybe_unused]] const IgnoreFestivalLeaks ignore_leaks;
   LISP anchor = NIL;
   anchor_stack(&anchor);
   if (!select_voice(f, it->info.name))
