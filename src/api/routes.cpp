@@ -77,7 +77,12 @@ class WavSource final : public BodySource {
   State next(std::string& out) override {
     const std::size_t before = out.size();
     if (!header_sent_) out += audio::wav_header(stream_->sample_rate());
-    const auto state = stream_->take(out);
+    // Bounded pieces: a client that stops reading holds at most one piece in the writer.
+    const auto state = stream_->take(out, nullptr, 128 * 1024);
+    if (state == sched::AudioStream::State::kEnd && !header_sent_) {
+      header_sent_ = true;  // no audio at all: still a valid, empty WAV
+      return State::kData;
+    }
     if (state != sched::AudioStream::State::kData) {
       out.resize(before);  // no header until there is audio: a failure can still be a 500
       return static_cast<State>(state);

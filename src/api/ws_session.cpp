@@ -229,7 +229,7 @@ class StreamSession final : public WsSession {
       }
       std::string pcm;
       std::vector<sched::AudioMark> marks;
-      const auto state = u.stream->take(pcm, &marks);
+      const auto state = u.stream->take(pcm, &marks, 128 * 1024);
       std::size_t pos = 0;  // in pcm
       const std::size_t base = u.sent_bytes;  // offset of pcm[0] in the utterance's audio
       for (const sched::AudioMark& m : marks) {
@@ -345,7 +345,7 @@ class RealtimeTtsSession final : public WsSession {
       std::string pcm;
       if (!p.header_sent) pcm = audio::wav_header(p.stream->sample_rate());
       const std::size_t header = pcm.size();
-      const auto state = p.stream->take(pcm);
+      const auto state = p.stream->take(pcm, nullptr, 128 * 1024);
       if (pcm.size() > header) {
         p.header_sent = true;
         for (std::size_t off = 0; off < pcm.size(); off += kAudioPiece) {

@@ -1,5 +1,7 @@
 #include "sched/audio_stream.h"
 
+#include <algorithm>
+
 #include "sched/scheduler.h"
 
 namespace lector::sched {
@@ -7,29 +9,38 @@ namespace lector::sched {
 AudioStream::AudioStream(std::uint64_t id, int sample_rate, Scheduler* owner)
     : id_(id), sample_rate_(sample_rate), owner_(owner) {}
 
-AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* marks) {
+AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* marks,
+                                     std::size_t max_bytes) {
   bool wake_owner = false;
   State state;
   {
     std::lock_guard lock(mu_);
-    const bool had_marks = !marks_.empty();
-    if (marks != nullptr) marks->insert(marks->end(), marks_.begin(), marks_.end());
-    marks_.clear();
-    if (buffer_.empty() && had_marks && marks != nullptr) {
+    const std::size_t n = std::min(buffer_.size(), max_bytes & ~std::size_t{1});
+    if (n == buffer_.size() && out.empty()) {
+      out.swap(buffer_);  // the common case: hand the whole buffer over without copying
+    } else if (n > 0) {
+      out.append(buffer_, 0, n);
+      buffer_.erase(0, n);
+    }
+    // Marks up to the end of what was taken go with it.
+    const std::size_t taken_end = pushed_ - buffer_.size();
+    bool moved_marks = false;
+    while (!marks_.empty() && marks_.front().offset <= taken_end) {
+      if (marks != nullptr) marks->push_back(marks_.front());
+      marks_.pop_front();
+      moved_marks = true;
+    }
+    if (n > 0 || (moved_marks && marks != nullptr)) {
+      if (n > 0) {
+        wake_owner = throttled_;
+        throttled_ = false;
+      }
       state = State::kData;
     } else if (!buffer_.empty()) {
-      if (out.empty()) {
-        out.swap(buffer_);  // the common case: hand the whole buffer over without copying
-      } else {
-        out.append(buffer_);
-        buffer_.clear();
-      }
-      wake_owner = throttled_;
-      throttled_ = false;
-      state = State::kData;
+      state = State::kData;  // max_bytes was 0 or 1: nothing fits, but there is data
     } else if (failed_) {
       state = State::kFailed;
-    } else if (finished_) {
+    } else if (finished_ && marks_.empty()) {
       state = State::kEnd;
     } else {
       state = State::kPending;

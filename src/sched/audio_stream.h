@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -43,7 +44,9 @@ class AudioStream {
   // error()). A waker set here is called once new data or the end is available.
   // With `marks`, also moves the marks up to the end of the taken audio there (a mark alone,
   // with no new audio, also counts as kData); without, marks are dropped.
-  State take(std::string& out, std::vector<AudioMark>* marks = nullptr);
+  // At most `max_bytes` of PCM are taken at once (an even number; marks beyond stay).
+  State take(std::string& out, std::vector<AudioMark>* marks = nullptr,
+             std::size_t max_bytes = SIZE_MAX);
   void set_waker(std::function<void()> waker);
   // The consumer is gone: the scheduler drops the request's remaining segments.
   void cancel();

@@ -131,6 +131,8 @@ std::shared_ptr<AudioStream> Scheduler::submit(SynthesisRequest spec) {
     r.spec = std::move(spec);
     mark_starts(r);
     ++counters_.requests_total;
+    // Cached audio is handed over right here, on the caller's thread: a hit waits for nothing.
+    if (cache_.enabled()) serve_from_cache(id);
   }
   wake();
   return stream;
@@ -492,32 +494,34 @@ void Scheduler::serve_from_cache() {
   if (!cache_.enabled()) return;
   std::vector<std::uint64_t> ids;
   for (const auto& [id, r] : requests_) ids.push_back(id);
-  for (const std::uint64_t id : ids) {
-    // Serving the head moves the window, which may bring more cached segments into it.
-    for (;;) {
-      auto it = requests_.find(id);
-      if (it == requests_.end() || it->second.cancelled) break;
-      Request& r = it->second;
-      const std::size_t last = std::min(r.segments.size(), r.head + 1 + config_.lookahead);
-      bool head_done = false;
-      for (std::size_t i = r.head; i < last; ++i) {
-        Segment& seg = r.segments[i];
-        if (seg.state != SegmentState::kPending || seg.cache_checked) continue;
-        if (held_bytes(r) > config_.max_buffered_bytes) {
-          r.stream->mark_throttled();
-          break;
-        }
-        seg.cache_checked = true;
-        auto hit =
-            cache_.find(SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
-        if (!hit) continue;
-        seg.state = SegmentState::kDone;
-        seg.pcm = *hit;
-        head_done = head_done || i == r.head;
+  for (const std::uint64_t id : ids) serve_from_cache(id);
+}
+
+void Scheduler::serve_from_cache(std::uint64_t id) {
+  // Serving the head moves the window, which may bring more cached segments into it.
+  for (;;) {
+    auto it = requests_.find(id);
+    if (it == requests_.end() || it->second.cancelled) return;
+    Request& r = it->second;
+    const std::size_t last = std::min(r.segments.size(), r.head + 1 + config_.lookahead);
+    bool head_done = false;
+    for (std::size_t i = r.head; i < last; ++i) {
+      Segment& seg = r.segments[i];
+      if (seg.state != SegmentState::kPending || seg.cache_checked) continue;
+      if (held_bytes(r) > config_.max_buffered_bytes) {
+        r.stream->mark_throttled();
+        break;
       }
-      if (!head_done) break;
-      advance(r);  // may complete and erase the request
+      seg.cache_checked = true;
+      auto hit =
+          cache_.find(SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
+      if (!hit) continue;
+      seg.state = SegmentState::kDone;
+      seg.pcm = *hit;
+      head_done = head_done || i == r.head;
     }
+    if (!head_done) return;
+    advance(r);  // may complete and erase the request
   }
 }
 

@@ -162,6 +162,7 @@ class Scheduler {
   void finish_if_idle(std::uint64_t request_id);
   void dispatch();
   void serve_from_cache();
+  void serve_from_cache(std::uint64_t request_id);
   bool start_segment(Worker& w, Request& r, std::size_t index);
   std::size_t held_bytes(const Request& r) const;
   void send(Worker& w, const std::string& frame);

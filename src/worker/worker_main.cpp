@@ -111,7 +111,7 @@ class JobSink final : public engine::AudioSink {
   bool lost() const { return lost_; }
 
  private:
-  static constexpr std::size_t kBatchBytes = 32 * 1024;
+  static constexpr std::size_t kBatchBytes = 64 * 1024;
 
   void send(const char* data, std::size_t n) {
     header_.clear();
