@@ -130,7 +130,8 @@ bool language_matches(std::string_view voice_language, std::string_view wanted) 
   if (wanted.size() > voice_language.size()) return false;
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     const char a = static_cast<char>(std::tolower(static_cast<unsigned char>(voice_language[i])));
-    const char b = static_cast<char>(std::tolower(static_cast<unsigned char>(wanted[i] == '_' ? '-' : wanted[i])));
+    const char b = static_cast<char>(
+        std::tolower(static_cast<unsigned char>(wanted[i] == '_' ? '-' : wanted[i])));
     if (a != b) return false;
   }
   return wanted.size() == voice_language.size() || voice_language[wanted.size()] == '-';
@@ -184,8 +185,7 @@ Response Api::handle(const HttpRequest& request) noexcept {
   return guarded([&] { return route(request); }, request.target);
 }
 
-Response Api::guarded(const std::function<Response()>& body,
-                                   std::string_view target) noexcept {
+Response Api::guarded(const std::function<Response()>& body, std::string_view target) noexcept {
   try {
     return body();
   } catch (const Error& e) {
@@ -288,6 +288,7 @@ Response Api::route(const HttpRequest& request) {
       if (info) {
         e["voices"] = info->voices.size();
         e["sample_rate"] = info->sample_rate;
+        e["variants"] = info->variants;
       } else {
         e["error"] = "no worker of this engine started; see the server log";
       }
@@ -391,9 +392,11 @@ Response Api::route(const HttpRequest& request) {
 // Feeds an uploaded text body to an open scheduler request, segment by segment.
 class TextUpload final : public UploadSink {
  public:
-  TextUpload(Api& api, std::shared_ptr<sched::AudioStream> stream, std::shared_ptr<WavSource> source,
-             const std::string& language)
-      : api_(api), stream_(std::move(stream)), source_(std::move(source)),
+  TextUpload(Api& api, std::shared_ptr<sched::AudioStream> stream,
+             std::shared_ptr<WavSource> source, const std::string& language)
+      : api_(api),
+        stream_(std::move(stream)),
+        source_(std::move(source)),
         segmenter_(language, options(api.config())) {}
 
   bool feed(std::string_view bytes) override {
@@ -474,24 +477,26 @@ bool Api::streams_body(std::string_view method, std::string_view target,
 
 std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcept {
   std::shared_ptr<TextUpload> sink;
-  Response r = guarded([&]() -> Response {
-    const Target t = parse_target(head.target);
-    if (t.get("text")) throw bad_parameter("text", "given both in the query and as the body");
-    sched::SynthesisRequest req = resolve([&](const char* name) { return t.get(name); });
-    req.open = true;
-    const std::string language = language_of(req);
-    const std::uint64_t n = ++g_request_counter;
-    std::string prefix = "req=" + std::to_string(n) + " peer=" + head.peer +
-                         " route=POST/tts(upload) engine=" + req.engine + " voice=" + req.voice;
-    auto stream = scheduler_.submit(std::move(req));
-    auto source = std::make_shared<WavSource>(stream, std::move(prefix));
-    Response ok;
-    ok.content_type = "audio/wav";
-    ok.headers.emplace_back("Cache-Control", "no-store");
-    ok.stream = source;
-    sink = std::make_shared<TextUpload>(*this, std::move(stream), std::move(source), language);
-    return ok;
-  }, head.target);
+  Response r = guarded(
+      [&]() -> Response {
+        const Target t = parse_target(head.target);
+        if (t.get("text")) throw bad_parameter("text", "given both in the query and as the body");
+        sched::SynthesisRequest req = resolve([&](const char* name) { return t.get(name); });
+        req.open = true;
+        const std::string language = language_of(req);
+        const std::uint64_t n = ++g_request_counter;
+        std::string prefix = "req=" + std::to_string(n) + " peer=" + head.peer +
+                             " route=POST/tts(upload) engine=" + req.engine + " voice=" + req.voice;
+        auto stream = scheduler_.submit(std::move(req));
+        auto source = std::make_shared<WavSource>(stream, std::move(prefix));
+        Response ok;
+        ok.content_type = "audio/wav";
+        ok.headers.emplace_back("Cache-Control", "no-store");
+        ok.stream = source;
+        sink = std::make_shared<TextUpload>(*this, std::move(stream), std::move(source), language);
+        return ok;
+      },
+      head.target);
   if (!r.stream) return r;
   return Upload{std::move(r), std::move(sink)};
 }
@@ -500,8 +505,7 @@ std::string Api::clean_text(std::string_view raw, const char* param) const {
   if (!text::is_valid_utf8(raw)) throw bad_parameter(param, "not valid UTF-8");
   const std::size_t chars = text::count_code_points(raw);
   if (chars > config_.max_text_chars)
-    throw bad_parameter(param, "too long: " + std::to_string(chars) +
-                                   " characters, the limit is " +
+    throw bad_parameter(param, "too long: " + std::to_string(chars) + " characters, the limit is " +
                                    std::to_string(config_.max_text_chars));
   std::string clean = text::normalize(raw);
   if (clean.empty()) throw bad_parameter(param, "empty");
@@ -541,9 +545,17 @@ sched::SynthesisRequest Api::resolve(const ParamLookup& params) const {
     auto it = default_voice_.find(req.engine);
     if (it != default_voice_.end()) req.voice = it->second;
   }
+  // "en-us+f3" in a query string arrives as "en-us f3" when the client did not escape '+'.
+  if (info->find_voice(req.voice) == nullptr && req.voice.find('+') == std::string::npos) {
+    std::string plus = req.voice;
+    if (const std::size_t sp = plus.find(' '); sp != std::string::npos) {
+      plus[sp] = '+';
+      if (info->find_voice(plus) != nullptr) req.voice = plus;
+    }
+  }
   if (info->find_voice(req.voice) == nullptr)
-    throw bad_parameter("voice", "unknown voice " + quote(req.voice) + " for engine '" +
-                                     req.engine + "'");
+    throw bad_parameter("voice",
+                        "unknown voice " + quote(req.voice) + " for engine '" + req.engine + "'");
   auto number = [&](const char* name, double lo, double hi) {
     auto v = params(name);
     if (!v) return 1.0;

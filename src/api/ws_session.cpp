@@ -21,7 +21,9 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // Audio goes out in pieces of at most this many bytes, so a cancel stops it within one piece
 // (about 0.19 s at 22050 Hz).
@@ -87,8 +89,7 @@ class StreamSession final : public WsSession {
     try {
       handle(data, binary);
     } catch (const Error& e) {
-      error(e.code() == ErrorCode::kBadParameter ? "bad_parameter" : to_string(e.code()),
-            e.what());
+      error(e.code() == ErrorCode::kBadParameter ? "bad_parameter" : to_string(e.code()), e.what());
     }
   }
 
@@ -117,8 +118,10 @@ class StreamSession final : public WsSession {
 
  private:
   void handle(std::string_view data, bool binary) {
-    if (binary) throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send JSON text");
-    if (!text::is_valid_utf8(data)) throw Error(ErrorCode::kBadParameter, "message is not valid UTF-8");
+    if (binary)
+      throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send JSON text");
+    if (!text::is_valid_utf8(data))
+      throw Error(ErrorCode::kBadParameter, "message is not valid UTF-8");
     json msg = json::parse(data, nullptr, false);
     if (msg.is_discarded() || !msg.is_object())
       throw Error(ErrorCode::kBadParameter, "message is not a JSON object");
@@ -129,18 +132,22 @@ class StreamSession final : public WsSession {
     if (ended_) throw Error(ErrorCode::kBadParameter, "message '" + type + "' after 'end'");
 
     if (type == "config") {
-      sched::SynthesisRequest next = api_.resolve([&](const char* name) -> std::optional<std::string> {
-        auto it = msg.find(name);
-        if (it == msg.end() || it->is_null()) return std::nullopt;
-        if (it->is_string()) return it->get<std::string>();
-        if (it->is_number()) return it->dump();
-        throw bad_parameter(name, "must be a string or a number");
-      });
+      sched::SynthesisRequest next =
+          api_.resolve([&](const char* name) -> std::optional<std::string> {
+            auto it = msg.find(name);
+            if (it == msg.end() || it->is_null()) return std::nullopt;
+            if (it->is_string()) return it->get<std::string>();
+            if (it->is_number()) return it->dump();
+            throw bad_parameter(name, "must be a string or a number");
+          });
       config_ = std::move(next);
       // A new voice may mean a new language for segmentation; pending text keeps the old one.
       if (segmenter_ && segmenter_->pending_chars() == 0) segmenter_.reset();
-      push_event({{"type", "config"}, {"engine", config_.engine}, {"voice", config_.voice},
-                  {"speed", config_.params.speed}, {"pitch", config_.params.pitch},
+      push_event({{"type", "config"},
+                  {"engine", config_.engine},
+                  {"voice", config_.voice},
+                  {"speed", config_.params.speed},
+                  {"pitch", config_.params.pitch},
                   {"volume", config_.params.volume}});
     } else if (type == "text") {
       auto t = msg.find("text");
@@ -223,24 +230,30 @@ class StreamSession final : public WsSession {
       Utterance& u = utterances_.front();
       if (!u.announced) {
         u.announced = true;
-        push_event({{"type", "utterance_start"}, {"utterance", u.number},
-                    {"sample_rate", u.stream->sample_rate()}, {"encoding", "pcm_s16le"},
+        push_event({{"type", "utterance_start"},
+                    {"utterance", u.number},
+                    {"sample_rate", u.stream->sample_rate()},
+                    {"encoding", "pcm_s16le"},
                     {"channels", 1}});
       }
       std::string pcm;
       std::vector<sched::AudioMark> marks;
       const auto state = u.stream->take(pcm, &marks, 128 * 1024);
-      std::size_t pos = 0;  // in pcm
+      std::size_t pos = 0;                    // in pcm
       const std::size_t base = u.sent_bytes;  // offset of pcm[0] in the utterance's audio
       for (const sched::AudioMark& m : marks) {
         const std::size_t at = m.offset - base;
         if (at > pos) push_audio(u, std::string_view(pcm).substr(pos, at - pos));
         pos = std::max(pos, at);
         if (m.kind == sched::AudioMark::Kind::kSegmentStart) {
-          push_event({{"type", "segment_start"}, {"utterance", u.number}, {"index", m.segment},
+          push_event({{"type", "segment_start"},
+                      {"utterance", u.number},
+                      {"index", m.segment},
                       {"text", m.segment < u.segments.size() ? u.segments[m.segment] : ""}});
         } else {
-          push_event({{"type", "segment_done"}, {"utterance", u.number}, {"index", m.segment},
+          push_event({{"type", "segment_done"},
+                      {"utterance", u.number},
+                      {"index", m.segment},
                       {"audio_offset_seconds", seconds(u, m.offset)}});
         }
       }
@@ -301,7 +314,6 @@ class StreamSession final : public WsSession {
   Clock::time_point first_text_{};
   bool first_text_set_ = false;
   bool ended_ = false;
-
 };
 
 // RealtimeTTS's WebSocket protocol (example_fast_api/async_server.py): each text message is
@@ -317,15 +329,18 @@ class RealtimeTtsSession final : public WsSession {
   void on_message(std::string_view data, bool binary) override {
     if (ended_) return;
     std::string_view trimmed = data;
-    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
-    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.remove_suffix(1);
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front())))
+      trimmed.remove_prefix(1);
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+      trimmed.remove_suffix(1);
     if (trimmed.empty() || trimmed == "stop") {
       ended_ = true;
       on_disconnect();
       return;
     }
     try {
-      if (binary) throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send text");
+      if (binary)
+        throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send text");
       const std::string clean = api_.clean_text(data);
       sched::SynthesisRequest req = api_.resolve([](const char*) { return std::nullopt; });
       req.segments = text::split_segments(clean, api_.language_of(req), api_.config().segmenter);

@@ -41,16 +41,18 @@ int main(int argc, char** argv) {
   serve->add_option("--host", http_config.host, "Address to listen on")->capture_default_str();
   serve->add_option("--port", http_config.port, "Port to listen on (0 picks a free port)")
       ->capture_default_str();
-  serve->add_option("--workers", workers,
-                    "Worker processes per engine (default: number of cores; festival: 1)")
+  serve
+      ->add_option("--workers", workers,
+                   "Worker processes per engine (default: number of cores; festival: 1)")
       ->check(CLI::Range(1, 256));
   std::vector<std::string> pools;
   serve->add_option("--pool", pools,
                     "Pool size of one engine, NAME=N (repeatable; overrides --workers; 0 disables "
                     "the engine), e.g. --pool festival=2");
   std::vector<std::string> enabled_engines;
-  serve->add_option("--engines", enabled_engines,
-                    "Engines to run, comma-separated (default: all built in)")
+  serve
+      ->add_option("--engines", enabled_engines,
+                   "Engines to run, comma-separated (default: all built in)")
       ->delimiter(',');
   serve
       ->add_option("--default-engine", api_config.default_engine,

@@ -28,6 +28,8 @@ class Engine {
   virtual std::string name() const = 0;
   virtual int sample_rate() const = 0;
   virtual std::vector<VoiceInfo> voices() const = 0;
+  // Variants a voice name may carry as "name+variant"; none by default.
+  virtual std::vector<std::string> variants() const { return {}; }
   // Synthesizes `text` (plain text, never markup) with voice `voice` (a VoiceInfo::name).
   // Returns false when the sink stopped it. Throws lector::Error on failure.
   virtual bool synthesize(const std::string& voice, const SynthParams& params,

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <set>
+#include <utility>
 
 #include "core/error.h"
 
@@ -79,6 +81,20 @@ EspeakEngine::EspeakEngine() {
     info.sample_rate = sample_rate_;
     voices_.push_back(std::move(info));
   }
+  // Variants ("en-us+f3", "de+klatt") change sex, age or the synthesizer; espeak reports no
+  // gender of its own, so they are the documented way to a female voice.
+  const char* data_path = nullptr;
+  espeak_Info(&data_path);
+  if (data_path != nullptr) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(
+             std::filesystem::path(data_path) / "voices" / "!v", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.is_regular_file(ec) && name.find_first_of(" +") == std::string::npos)
+        variants_.push_back(name);
+    }
+    std::sort(variants_.begin(), variants_.end());
+  }
   std::sort(voices_.begin(), voices_.end(),
             [](const VoiceInfo& a, const VoiceInfo& b) { return a.name < b.name; });
 }
@@ -89,15 +105,31 @@ const VoiceInfo* EspeakEngine::find_voice(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+// "en-us+f3" -> ("en-us", "f3"); no '+' -> (name, "").
+std::pair<std::string, std::string> split_variant(const std::string& name) {
+  const std::size_t plus = name.find('+');
+  if (plus == std::string::npos) return {name, {}};
+  return {name.substr(0, plus), name.substr(plus + 1)};
+}
+
+}  // namespace
+
 bool EspeakEngine::synthesize(const std::string& voice, const SynthParams& params,
                               std::string_view text, AudioSink& sink) {
-  const VoiceInfo* info = find_voice(voice);
+  const auto [base, variant] = split_variant(voice);
+  const VoiceInfo* info = find_voice(base);
+  if (!variant.empty() && std::find(variants_.begin(), variants_.end(), variant) == variants_.end())
+    info = nullptr;
   if (info == nullptr)
     throw Error(ErrorCode::kBadParameter, "unknown espeak voice '" + voice + "'", "voice");
-  if (current_voice_ != info->engine_id) {
-    if (espeak_SetVoiceByName(info->engine_id.c_str()) != EE_OK)
+  const std::string espeak_name =
+      variant.empty() ? info->engine_id : info->engine_id + "+" + variant;
+  if (current_voice_ != espeak_name) {
+    if (espeak_SetVoiceByName(espeak_name.c_str()) != EE_OK)
       throw Error(ErrorCode::kEngineFailed, "espeak-ng could not load voice '" + voice + "'");
-    current_voice_ = info->engine_id;
+    current_voice_ = espeak_name;
   }
   // Parameters are global in espeak: set all three before every synthesis.
   espeak_SetParameter(espeakRATE,

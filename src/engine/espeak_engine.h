@@ -19,6 +19,7 @@ class EspeakEngine final : public Engine {
   std::string name() const override { return "espeak"; }
   int sample_rate() const override { return sample_rate_; }
   std::vector<VoiceInfo> voices() const override { return voices_; }
+  std::vector<std::string> variants() const override { return variants_; }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;
 
@@ -27,7 +28,8 @@ class EspeakEngine final : public Engine {
 
   int sample_rate_ = 0;
   std::vector<VoiceInfo> voices_;
-  std::string current_voice_;  // engine_id of the voice espeak has loaded
+  std::vector<std::string> variants_;  // file names in espeak-ng-data/voices/!v
+  std::string current_voice_;          // engine_id of the voice espeak has loaded
 };
 
 }  // namespace lector::engine

@@ -123,7 +123,8 @@ net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response
   co_return !ec && keep_alive;
 }
 
-// Streams a BodySource as a chunked response (raw, ended by closing, for HTTP/1.0). Returns whether the connection can be reused.
+// Streams a BodySource as a chunked response (raw, ended by closing, for HTTP/1.0). Returns whether
+// the connection can be reused.
 net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& stream,
                                   beast::flat_buffer& buffer, api::Response& r, unsigned version,
                                   bool keep_alive, RequestParser* parser = nullptr,
@@ -137,9 +138,9 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   stream.expires_never();
   net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, std::move(upload)),
                 [watch](std::exception_ptr) {
-    watch->done = true;
-    watch->done_timer.cancel();
-  });
+                  watch->done = true;
+                  watch->done_timer.cancel();
+                });
 
   std::string out;
   std::size_t sent = 0;
@@ -242,11 +243,12 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       std::tie(ec, std::ignore) =
           co_await net::async_write(stream, net::buffer(kContinue), tuple_awaitable);
     }
-    const bool upload = !ec && api::Api::streams_body(parser.get().method_string(),
-                                                      parser.get().target(),
-                                                      parser.get()[bhttp::field::content_type]);
+    const bool upload =
+        !ec && api::Api::streams_body(parser.get().method_string(), parser.get().target(),
+                                      parser.get()[bhttp::field::content_type]);
     if (!ec && !upload && !parser.is_done())
-      std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+      std::tie(ec, std::ignore) =
+          co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
         ec == net::error::connection_reset || ec == beast::error::timeout ||
         ec == net::error::operation_aborted)
@@ -259,8 +261,8 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
 
     auto& req = parser.get();
     if (beast::websocket::is_upgrade(req)) {
-      api::HttpRequest upgrade{std::string(req.method_string()), std::string(req.target()), {},
-                               {}, peer};
+      api::HttpRequest upgrade{
+          std::string(req.method_string()), std::string(req.target()), {}, {}, peer};
       auto opened = impl.api.open_websocket(upgrade);
       if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
         co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
@@ -283,8 +285,8 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
         co_await write_stream(impl, stream, buffer, up->response, req.version(), false, &parser,
                               std::move(up->sink));
       } else {
-        co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false,
-                              false, config.write_timeout);
+        co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false, false,
+                              config.write_timeout);
       }
       break;
     }

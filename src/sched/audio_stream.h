@@ -6,8 +6,8 @@
 // without the stream's lock held, from the producer's thread.
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>

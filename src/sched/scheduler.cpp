@@ -18,8 +18,13 @@ namespace lector::sched {
 using worker::FrameType;
 
 const VoiceInfo* EngineInfo::find_voice(const std::string& voice) const {
+  const std::size_t plus = voice.find('+');
+  const std::string_view base = std::string_view(voice).substr(0, plus);
+  if (plus != std::string::npos &&
+      std::find(variants.begin(), variants.end(), voice.substr(plus + 1)) == variants.end())
+    return nullptr;
   for (const VoiceInfo& v : voices)
-    if (v.name == voice) return &v;
+    if (v.name == base) return &v;
   return nullptr;
 }
 
@@ -308,7 +313,8 @@ void Scheduler::handle_frame(Worker& w, const worker::FrameView& frame) {
       if (engines_.count(w.engine) == 0) {
         obs::log_info("engine {}: {} voices at {} Hz", w.engine, hello.voices.size(),
                       hello.sample_rate);
-        engines_[w.engine] = EngineInfo{w.engine, hello.sample_rate, std::move(hello.voices)};
+        engines_[w.engine] = EngineInfo{w.engine, hello.sample_rate, std::move(hello.voices),
+                                        std::move(hello.variants)};
         started_cv_.notify_all();
       }
       return;

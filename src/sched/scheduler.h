@@ -40,6 +40,8 @@ struct EngineInfo {
   std::string name;
   int sample_rate = 0;
   std::vector<VoiceInfo> voices;
+  std::vector<std::string> variants;  // accepted as "voice+variant"
+  // A voice by name; "voice+variant" finds the base voice when the variant exists.
   const VoiceInfo* find_voice(const std::string& name) const;
 };
 
@@ -127,7 +129,7 @@ class Scheduler {
     std::uint64_t id = 0;
     SynthesisRequest spec;
     std::vector<Segment> segments;
-    std::size_t head = 0;  // next segment to deliver
+    std::size_t head = 0;     // next segment to deliver
     std::size_t started = 0;  // segments whose start mark was sent
     std::size_t running = 0;
     bool cancelled = false;

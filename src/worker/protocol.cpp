@@ -117,6 +117,8 @@ void encode(const Hello& m, std::string& out) {
     w.str(v.engine_id);
     w.u32(static_cast<std::uint32_t>(v.sample_rate));
   }
+  w.u32(static_cast<std::uint32_t>(m.variants.size()));
+  for (const std::string& v : m.variants) w.str(v);
 }
 
 void encode(const SynthesizeJob& m, std::string& out) {
@@ -183,6 +185,9 @@ Hello decode_hello(std::string_view payload) {
     v.sample_rate = static_cast<int>(r.u32());
     m.voices.push_back(std::move(v));
   }
+  const std::uint32_t variants = r.u32();
+  if (variants > 100000) throw malformed("too many variants");
+  for (std::uint32_t i = 0; i < variants; ++i) m.variants.emplace_back(r.str());
   r.end();
   return m;
 }

@@ -34,6 +34,8 @@ struct Hello {
   std::string engine;
   int sample_rate = 0;
   std::vector<VoiceInfo> voices;
+  // Suffixes a voice name accepts as "name+variant" (espeak-ng's voice variants).
+  std::vector<std::string> variants;
 };
 
 struct SynthesizeJob {

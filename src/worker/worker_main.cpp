@@ -157,7 +157,7 @@ int run_worker(const std::string& engine_name, int fd) {
   }
 
   std::string out;
-  encode(Hello{engine->name(), engine->sample_rate(), engine->voices()}, out);
+  encode(Hello{engine->name(), engine->sample_rate(), engine->voices(), engine->variants()}, out);
   if (!conn.send(out)) return 0;
 
   for (;;) {

@@ -28,7 +28,8 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
   Hello hello{"espeak",
               22050,
               {{"en-us", "English (America)", "en-US", Gender::kMale, "gmw/en-US", 22050},
-               {"de", "German", "de", Gender::kUnknown, "gmw/de", 8000}}};
+               {"de", "German", "de", Gender::kUnknown, "gmw/de", 8000}},
+              {"f3", "klatt"}};
   encode(hello, wire);
   encode(SynthesizeJob{42, "en-us", {1.5, 0.75, 2.0}, "Grüße, world."}, wire);
   encode(Cancel{42}, wire);
@@ -50,6 +51,7 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
     EXPECT_EQ(h.voices[0].display_name, "English (America)");
     EXPECT_EQ(h.voices[0].gender, Gender::kMale);
     EXPECT_EQ(h.voices[1].engine_id, "gmw/de");
+    EXPECT_EQ(h.variants, (std::vector<std::string>{"f3", "klatt"}));
     EXPECT_EQ(h.voices[0].sample_rate, 22050);
     EXPECT_EQ(h.voices[1].sample_rate, 8000);
 
