@@ -19,7 +19,7 @@ packages=(
   festvox-czech-machac festvox-czech-ph festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
   festvox-ca-ona-hts festival-hi festival-mr festival-te
   # tests and benchmarks
-  python3 sox python3-fastapi python3-uvicorn python3-requests gnuplot-nox wrk
+  python3 sox python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
 )
 if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
   packages+=(chromium nodejs npm)
