@@ -97,6 +97,11 @@ int main(int argc, char** argv) {
       ->add_option("--cache-bytes", sched_config.cache_bytes,
                    "Synthesis cache budget in bytes (0 disables the cache)")
       ->capture_default_str();
+  int write_timeout_s = static_cast<int>(http_config.write_timeout.count());
+  serve->add_option("--write-timeout", write_timeout_s,
+                    "Seconds a client may leave audio unread before it is disconnected")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   serve->add_option("--threads", http_config.threads, "Network threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
@@ -139,6 +144,7 @@ int main(int argc, char** argv) {
   // Network threads must not take SIGINT/SIGTERM; Asio's signal_set handles them.
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
+  http_config.write_timeout = std::chrono::seconds(write_timeout_s);
   const auto built_in = lector::engine::engine_names();
   if (enabled_engines.empty()) enabled_engines = built_in;
   for (const std::string& name : enabled_engines) {

@@ -388,5 +388,31 @@ class SlowReadersTest(SettledMixin, ServerTestCase):
         self.assertGreater(speech_frames(pcm, rate), 100, "the next request got no speech")
 
 
+class WriteTimeoutTest(ServerTestCase):
+    workers = 1
+    extra_args = ("--cache-bytes", "0", "--write-timeout", "2")
+
+    def test_a_client_that_stops_reading_is_disconnected(self):
+        text = "\n\n".join([read_text("long")] * 2)
+        before = self.server.status()
+        with self.server.stream({"text": text, "voice": VOICE}, recv_size=4096, rcvbuf=16384) as s:
+            status, _ = s.read_head()
+            self.assertEqual(status, 200)
+            s.read_at_least(4096)
+            # Nobody reads now; within a few write timeouts the server gives up on the client.
+            wait_for(lambda: self.server.status()["requests_cancelled"] > before["requests_cancelled"],
+                     30, interval=0.2, what="the stalled request to be cancelled")
+            # What is still in flight can be read, then the stream ends short of its final chunk
+            # (ConnectionError is an OSError; a reset counts too).
+            with self.assertRaises(OSError):
+                for _ in s.chunks():
+                    pass
+        after = wait_for(lambda: self.server.status() if self.server.status()["requests_active"] == 0 else None,
+                         30, what="the request to be dropped")
+        self.assertEqual(after["requests_failed"], before["requests_failed"])
+        _, pcm = self.server.tts_pcm({"text": "Still serving.", "voice": VOICE})
+        self.assertGreater(len(pcm), 10000)
+
+
 if __name__ == "__main__":
     unittest.main()
