@@ -22,7 +22,9 @@ packages=(
   python3 sox python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
 )
 if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
-  packages+=(chromium nodejs npm)
+  packages+=(chromium)
+  # The machine image may carry its own Node.js (with npm); Debian's npm conflicts with it.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 
 missing=()
