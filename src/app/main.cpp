@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
                    "Synthesis cache budget in bytes (0 disables the cache)")
       ->capture_default_str();
   int write_timeout_s = static_cast<int>(http_config.write_timeout.count());
-  serve->add_option("--write-timeout", write_timeout_s,
-                    "Seconds a client may leave audio unread before it is disconnected")
+  serve
+      ->add_option("--write-timeout", write_timeout_s,
+                   "Seconds a client may leave audio unread before it is disconnected")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   serve->add_option("--threads", http_config.threads, "Network threads")
