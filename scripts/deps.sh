@@ -20,6 +20,8 @@ packages=(
   festvox-ca-ona-hts festival-hi festival-mr festival-te
   # tests and benchmarks
   python3 sox python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
+  # the intelligibility check in tests/e2e/test_engines.py (pocketsphinx_continuous, en-us model)
+  pocketsphinx pocketsphinx-en-us
 )
 if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
   packages+=(chromium)

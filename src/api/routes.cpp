@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
+#include "api/json_util.h"
 #include "api/query.h"
 #include "audio/wav.h"
 #include "core/error.h"
@@ -17,15 +18,10 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Text from the request may be any bytes; JSON output must stay valid UTF-8.
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 Response json_response(const json& j, int status = 200) {
   Response r;
   r.status = status;
-  r.body = dump(j);
+  r.body = dump_json(j);
   return r;
 }
 

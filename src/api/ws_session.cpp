@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.h"
+#include "api/json_util.h"
 #include "api/query.h"
 #include "audio/wav.h"
 #include "core/error.h"
@@ -20,10 +21,6 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 // Audio goes out in pieces of at most this many bytes, so a cancel stops it within one piece
 // (about 0.19 s at 22050 Hz).
@@ -294,7 +291,7 @@ class StreamSession final : public WsSession {
       outbox_.push_back(WsMessage{true, std::string(pcm.substr(off, kAudioPiece))});
   }
 
-  void push_event(const json& j) { outbox_.push_back(WsMessage{false, dump(j)}); }
+  void push_event(const json& j) { outbox_.push_back(WsMessage{false, dump_json(j)}); }
   void error(const std::string& code, const std::string& message) {
     push_event({{"type", "error"}, {"code", code}, {"message", message}});
   }
@@ -350,7 +347,7 @@ class RealtimeTtsSession final : public WsSession {
       p.stream->set_waker(waker_);
       queue_.push_back(std::move(p));
     } catch (const Error& e) {
-      outbox_.push_back(WsMessage{false, dump({{"error", e.what()}})});
+      outbox_.push_back(WsMessage{false, dump_json({{"error", e.what()}})});
     }
   }
 
@@ -368,14 +365,14 @@ class RealtimeTtsSession final : public WsSession {
                      {{"audio", base64(std::string_view(pcm).substr(off, kAudioPiece))},
                       {"format", "wav"},
                       {"sampleRate", p.stream->sample_rate()}}}};
-          outbox_.push_back(WsMessage{false, dump(m)});
+          outbox_.push_back(WsMessage{false, dump_json(m)});
         }
       }
       if (state == sched::AudioStream::State::kEnd) {
-        outbox_.push_back(WsMessage{false, dump({{"finalOutput", {{"isFinal", true}}}})});
+        outbox_.push_back(WsMessage{false, dump_json({{"finalOutput", {{"isFinal", true}}}})});
         queue_.pop_front();
       } else if (state == sched::AudioStream::State::kFailed) {
-        outbox_.push_back(WsMessage{false, dump({{"error", p.stream->error()}})});
+        outbox_.push_back(WsMessage{false, dump_json({{"error", p.stream->error()}})});
         queue_.pop_front();
       } else if (state == sched::AudioStream::State::kPending) {
         break;
