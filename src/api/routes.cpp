@@ -259,7 +259,7 @@ Response Api::route(const HttpRequest& request) {
                        {"languages", json::array({v.language})},
                        {"gender", to_string(v.gender)},
                        {"sample_rate", v.sample_rate > 0 ? v.sample_rate : e.sample_rate},
-                       {"word_timings", false}});
+                       {"word_timings", e.name == "espeak"}});
       }
     }
     return json_response(out);

@@ -55,6 +55,20 @@ std::string base64(std::string_view in) {
   return out;
 }
 
+// `count` code points of UTF-8 `s` from code point `first` (clamped to the string).
+std::string code_point_substr(std::string_view s, std::size_t first, std::size_t count) {
+  auto advance = [&](std::size_t pos, std::size_t n) {
+    while (n > 0 && pos < s.size()) {
+      ++pos;
+      while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80) ++pos;
+      --n;
+    }
+    return pos;
+  };
+  const std::size_t begin = advance(0, first);
+  return std::string(s.substr(begin, advance(begin, count) - begin));
+}
+
 // One utterance in flight: a scheduler request and what has been sent of it.
 struct Utterance {
   std::uint64_t number = 0;
@@ -242,7 +256,14 @@ class StreamSession final : public WsSession {
         const std::size_t at = m.offset - base;
         if (at > pos) push_audio(u, std::string_view(pcm).substr(pos, at - pos));
         pos = std::max(pos, at);
-        if (m.kind == sched::AudioMark::Kind::kSegmentStart) {
+        if (m.kind == sched::AudioMark::Kind::kWord) {
+          const std::string& text = m.segment < u.segments.size() ? u.segments[m.segment] : "";
+          push_event({{"type", "word"},
+                      {"utterance", u.number},
+                      {"segment", m.segment},
+                      {"text", code_point_substr(text, m.text_offset, m.text_length)},
+                      {"audio_offset_seconds", seconds(u, m.offset)}});
+        } else if (m.kind == sched::AudioMark::Kind::kSegmentStart) {
           push_event({{"type", "segment_start"},
                       {"utterance", u.number},
                       {"index", m.segment},

@@ -20,6 +20,13 @@ class AudioSink {
  public:
   virtual ~AudioSink() = default;
   virtual bool on_audio(std::span<const std::int16_t> pcm) = 0;
+  // A word starts `sample_offset` samples into this synthesis' audio; offsets are in code
+  // points of the synthesized text. Engines that know word timings call it before the audio
+  // that contains the word's start.
+  virtual void on_word(std::size_t text_offset, std::size_t text_length,
+                       std::uint64_t sample_offset) {
+    (void)text_offset, (void)text_length, (void)sample_offset;
+  }
 };
 
 class Engine {

@@ -17,12 +17,21 @@ namespace {
 // State of the synthesis in progress; espeak's callback reaches it through user_data.
 struct CallbackState {
   AudioSink* sink = nullptr;
+  int sample_rate = 0;
   bool stopped = false;
 };
 
 int on_synth(short* wav, int numsamples, espeak_EVENT* events) {
   auto* state = static_cast<CallbackState*>(events->user_data);
   if (state == nullptr || state->stopped) return 1;
+  for (const espeak_EVENT* e = events; e->type != espeakEVENT_LIST_TERMINATED; ++e) {
+    // text_position is 1-based, in code points; audio_position is in milliseconds.
+    if (e->type == espeakEVENT_WORD && e->text_position > 0 && e->length > 0)
+      state->sink->on_word(static_cast<std::size_t>(e->text_position - 1),
+                           static_cast<std::size_t>(e->length),
+                           static_cast<std::uint64_t>(e->audio_position) *
+                               static_cast<std::uint64_t>(state->sample_rate) / 1000);
+  }
   if (wav != nullptr && numsamples > 0) {
     if (!state->sink->on_audio({wav, static_cast<std::size_t>(numsamples)})) {
       state->stopped = true;
@@ -139,7 +148,7 @@ bool EspeakEngine::synthesize(const std::string& voice, const SynthParams& param
   espeak_SetParameter(espeakVOLUME,
                       std::clamp(static_cast<int>(std::lround(100 * params.volume)), 0, 200), 0);
 
-  CallbackState state{&sink, false};
+  CallbackState state{&sink, sample_rate_, false};
   const std::string buffer(text);  // espeak wants a NUL-terminated string
   const espeak_ERROR rc = espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0,
                                        espeakCHARS_UTF8 | espeakENDPAUSE, nullptr, &state);

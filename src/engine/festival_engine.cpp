@@ -332,6 +332,33 @@ bool is_plain_name(const std::string& s) {
   });
 }
 
+// Several voices' letter-to-sound rules (Russian, Italian) have no entry for typographic
+// quotes, dashes or the ellipsis and fail the whole utterance on them; ASCII forms read the same.
+std::string plain_punctuation(std::string_view utf8) {
+  static constexpr std::pair<std::string_view, std::string_view> kMap[] = {
+      {"\u00AB", "\""}, {"\u00BB", "\""}, {"\u201C", "\""}, {"\u201D", "\""}, {"\u201E", "\""},
+      {"\u201F", "\""}, {"\u2018", "'"},  {"\u2019", "'"},  {"\u201A", "'"},  {"\u201B", "'"},
+      {"\u2014", ", "}, {"\u2013", ", "}, {"\u2012", ", "}, {"\u2015", ", "}, {"\u2026", "..."}};
+  std::string out;
+  out.reserve(utf8.size());
+  for (std::size_t i = 0; i < utf8.size();) {
+    bool replaced = false;
+    for (const auto& [from, to] : kMap) {
+      if (utf8.substr(i, from.size()) == from) {
+        // A dash becomes a comma attached to the word before it: "a — b" -> "a, b".
+        if (to == ", ")
+          while (!out.empty() && out.back() == ' ') out.pop_back();
+        out.append(to);
+        i += from.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out.push_back(utf8[i++]);
+  }
+  return out;
+}
+
 // Festival reads bytes in the voice's declared character set; voices that declare none are
 // English and read ASCII. Characters the target set lacks are transliterated ("é" -> "e" for
 // ASCII) or become '?'.
@@ -525,11 +552,13 @@ bool FestivalEngine::synthesize(const std::string& voice, const SynthParams& par
   job.sink = &sink;
   job.volume = params.volume;
   job.rate = it->info.sample_rate;
-  const bool ok = speak(f, job, params.speed, params.pitch, to_voice_charset(text, it->coding));
+  const bool ok = speak(f, job, params.speed, params.pitch,
+                        to_voice_charset(plain_punctuation(text), it->coding));
   if (job.error) std::rethrow_exception(job.error);
   if (job.stopped) return false;
-  if (!ok || (job.failed_utterances > 0 && !job.delivered))
-    throw Error(ErrorCode::kEngineFailed, "festival failed on this text");
+  // Utterances a voice cannot read at all (Latin text for the Russian voice) give no audio,
+  // as other engines do for unreadable text, rather than failing the request.
+  if (!ok) throw Error(ErrorCode::kEngineFailed, "festival failed on this text");
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "sched/audio_stream.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "sched/scheduler.h"
 
@@ -65,6 +66,23 @@ void AudioStream::cancel() {
     cancelled_ = true;
   }
   owner_->cancel(id_);
+}
+
+void AudioStream::mark_at(const AudioMark& m) {
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_) return;
+    // Keep marks ordered by offset: take() hands them out up to the audio it hands out.
+    auto it = marks_.end();
+    while (it != marks_.begin() && std::prev(it)->offset > m.offset) --it;
+    marks_.insert(it, m);
+  }
+  notify();
+}
+
+std::size_t AudioStream::pushed_bytes() const {
+  std::lock_guard lock(mu_);
+  return pushed_;
 }
 
 std::string AudioStream::error() const {

@@ -22,10 +22,13 @@ class Scheduler;
 // A position in a request's audio: where a segment starts or ends. `offset` counts PCM bytes
 // from the start of the request's audio.
 struct AudioMark {
-  enum class Kind { kSegmentStart, kSegmentEnd };
+  enum class Kind { kSegmentStart, kSegmentEnd, kWord };
   Kind kind;
   std::size_t segment;
   std::size_t offset;
+  // kWord: the word's place in the segment's text, in code points.
+  std::size_t text_offset = 0;
+  std::size_t text_length = 0;
 };
 
 class AudioStream {
@@ -55,6 +58,9 @@ class AudioStream {
   // Producer side (scheduler loop thread).
   void push(std::string_view pcm);
   void mark(AudioMark::Kind kind, std::size_t segment);
+  // A mark at an explicit offset, which may lie ahead of the audio pushed so far.
+  void mark_at(const AudioMark& mark);
+  std::size_t pushed_bytes() const;
   void finish();
   void fail(std::string message);
   std::size_t buffered_bytes() const;

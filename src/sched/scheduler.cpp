@@ -327,6 +327,13 @@ void Scheduler::handle_frame(Worker& w, const worker::FrameView& frame) {
       if (it != requests_.end()) on_audio(it->second, w.segment, pcm);
       return;
     }
+    case FrameType::kMark: {
+      const worker::WordMark mark = worker::decode_mark(frame.payload);
+      if (w.state != WorkerState::kBusy || mark.job_id != w.job_id) return;
+      auto it = requests_.find(w.request_id);
+      if (it != requests_.end()) on_word(it->second, w.segment, mark);
+      return;
+    }
     case FrameType::kDone:
     case FrameType::kError: {
       std::uint64_t job = 0;
@@ -398,6 +405,8 @@ void Scheduler::on_worker_exit(Worker& w, const char* why) {
   seg.pcm.clear();
   seg.full.clear();
   seg.skip = seg.delivered;
+  seg.words_seen = 0;
+  seg.words.clear();
 }
 
 void Scheduler::on_audio(Request& r, std::size_t index, std::string_view pcm) {
@@ -417,6 +426,25 @@ void Scheduler::on_audio(Request& r, std::size_t index, std::string_view pcm) {
   }
 }
 
+void Scheduler::on_word(Request& r, std::size_t index, const worker::WordMark& mark) {
+  Segment& seg = r.segments[index];
+  // A retried segment reports its words again; the client already has the first ones.
+  if (++seg.words_seen <= seg.words_sent) return;
+  if (seg.stream_offset == SIZE_MAX)
+    seg.words.push_back(mark);
+  else
+    send_word(r, index, mark);
+}
+
+void Scheduler::send_word(Request& r, std::size_t index, const worker::WordMark& mark) {
+  Segment& seg = r.segments[index];
+  ++seg.words_sent;
+  r.stream->mark_at(
+      sched::AudioMark{AudioMark::Kind::kWord, index,
+                       seg.stream_offset + 2 * static_cast<std::size_t>(mark.sample_offset),
+                       mark.text_offset, mark.text_length});
+}
+
 void Scheduler::on_segment_done(Request& r, std::size_t index) {
   Segment& seg = r.segments[index];
   seg.state = SegmentState::kDone;
@@ -429,8 +457,14 @@ void Scheduler::on_segment_done(Request& r, std::size_t index) {
 }
 
 void Scheduler::mark_starts(Request& r) {
-  while (r.started < r.segments.size() && r.started <= r.head)
-    r.stream->mark(AudioMark::Kind::kSegmentStart, r.started++);
+  while (r.started < r.segments.size() && r.started <= r.head) {
+    const std::size_t i = r.started++;
+    Segment& seg = r.segments[i];
+    r.stream->mark(AudioMark::Kind::kSegmentStart, i);
+    seg.stream_offset = r.stream->pushed_bytes();
+    for (const worker::WordMark& m : seg.words) send_word(r, i, m);
+    seg.words.clear();
+  }
 }
 
 void Scheduler::advance(Request& r) {

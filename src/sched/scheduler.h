@@ -122,7 +122,11 @@ class Scheduler {
     std::size_t delivered = 0;  // bytes already streamed to the client
     std::size_t skip = 0;       // bytes of a retry's output the client already has
     bool cache_checked = false;
-    std::string full;  // this attempt's whole output, for the cache
+    std::size_t stream_offset = SIZE_MAX;  // where its audio starts in the stream, once known
+    std::vector<worker::WordMark> words;   // word marks waiting for stream_offset
+    std::size_t words_seen = 0;            // word marks received in this attempt
+    std::size_t words_sent = 0;            // word marks handed to the stream (across retries)
+    std::string full;                      // this attempt's whole output, for the cache
   };
 
   struct Request {
@@ -157,6 +161,8 @@ class Scheduler {
   void on_worker_exit(Worker& w, const char* why);
   void on_audio(Request& r, std::size_t index, std::string_view pcm);
   void on_segment_done(Request& r, std::size_t index);
+  void on_word(Request& r, std::size_t index, const worker::WordMark& mark);
+  void send_word(Request& r, std::size_t index, const worker::WordMark& mark);
   void advance(Request& r);
   void mark_starts(Request& r);
   void fail_request(Request& r, const std::string& message);

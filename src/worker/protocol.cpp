@@ -136,6 +136,14 @@ void encode(const Cancel& m, std::string& out) {
   w.u64(m.job_id);
 }
 
+void encode(const WordMark& m, std::string& out) {
+  Writer w(out, FrameType::kMark);
+  w.u64(m.job_id);
+  w.u32(m.text_offset);
+  w.u32(m.text_length);
+  w.u64(m.sample_offset);
+}
+
 void encode(const Done& m, std::string& out) {
   Writer w(out, FrameType::kDone);
   w.u64(m.job_id);
@@ -212,6 +220,17 @@ Cancel decode_cancel(std::string_view payload) {
   return m;
 }
 
+WordMark decode_mark(std::string_view payload) {
+  Reader r(payload);
+  WordMark m;
+  m.job_id = r.u64();
+  m.text_offset = r.u32();
+  m.text_length = r.u32();
+  m.sample_offset = r.u64();
+  r.end();
+  return m;
+}
+
 Done decode_done(std::string_view payload) {
   Reader r(payload);
   Done m;
@@ -267,6 +286,7 @@ std::optional<FrameView> FrameBuffer::next() {
     case FrameType::kSynthesize:
     case FrameType::kCancel:
     case FrameType::kAudio:
+    case FrameType::kMark:
     case FrameType::kDone:
     case FrameType::kError:
       break;

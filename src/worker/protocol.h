@@ -22,6 +22,7 @@ enum class FrameType : std::uint8_t {
   kSynthesize = 2,  // server -> worker: one job
   kCancel = 3,      // server -> worker: stop the job at its next audio chunk
   kAudio = 4,       // worker -> server: PCM of the running job
+  kMark = 5,        // worker -> server: a word's position in the running job's audio
   kDone = 6,        // worker -> server: job finished (or was cancelled)
   kError = 7,       // worker -> server: job failed; the worker stays usable
 };
@@ -49,6 +50,14 @@ struct Cancel {
   std::uint64_t job_id = 0;
 };
 
+struct WordMark {
+  std::uint64_t job_id = 0;
+  std::uint32_t text_offset = 0;    // code points into the job's text
+  std::uint32_t text_length = 0;    // code points
+  std::uint64_t sample_offset = 0;  // samples from the start of the job's audio
+  bool operator==(const WordMark&) const = default;
+};
+
 struct Done {
   std::uint64_t job_id = 0;
   bool cancelled = false;
@@ -69,6 +78,7 @@ struct FrameView {
 void encode(const Hello& m, std::string& out);
 void encode(const SynthesizeJob& m, std::string& out);
 void encode(const Cancel& m, std::string& out);
+void encode(const WordMark& m, std::string& out);
 void encode(const Done& m, std::string& out);
 void encode(const ErrorFrame& m, std::string& out);
 // Audio is written as header + job id into `out`; the caller sends `pcm` right after it,
@@ -79,6 +89,7 @@ void encode_audio_header(std::uint64_t job_id, std::size_t pcm_bytes, std::strin
 Hello decode_hello(std::string_view payload);
 SynthesizeJob decode_synthesize(std::string_view payload);
 Cancel decode_cancel(std::string_view payload);
+WordMark decode_mark(std::string_view payload);
 Done decode_done(std::string_view payload);
 ErrorFrame decode_error(std::string_view payload);
 // Audio payload: job id and PCM bytes (s16le, even length).

@@ -100,6 +100,16 @@ class JobSink final : public engine::AudioSink {
     return !cancelled_ && !lost_;
   }
 
+  void on_word(std::size_t text_offset, std::size_t text_length,
+               std::uint64_t sample_offset) override {
+    if (cancelled_ || lost_) return;
+    mark_.clear();
+    encode(WordMark{job_id_, static_cast<std::uint32_t>(text_offset),
+                    static_cast<std::uint32_t>(text_length), sample_offset},
+           mark_);
+    if (!send_all(conn_.fd(), mark_.data(), mark_.size())) lost_ = true;
+  }
+
   // Sends what is batched; call before Done.
   void flush() {
     if (pending_.empty() || cancelled_ || lost_) return;
@@ -136,6 +146,7 @@ class JobSink final : public engine::AudioSink {
   std::uint64_t job_id_;
   std::string header_;
   std::string pending_;
+  std::string mark_;
   bool sent_any_ = false;
   bool cancelled_ = false;
   bool lost_ = false;

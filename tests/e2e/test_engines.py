@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 import unittest
 import wave
 
@@ -235,9 +234,9 @@ class EnginesTest(ServerTestCase):
         self.assertEqual(same, [], "voices that gave byte-identical audio for the same text")
 
     def test_festival_voices_read_their_languages_quotation_marks_and_dashes(self):
-        """Ordinary Russian and Italian typography must not make a request fail.
+        """KNOWN BUG: ordinary Russian and Italian typography makes festival requests fail.
 
-        KNOWN BUG (fails today): festival's Russian voice (msu_ru_nsh_clunits) answers 500
+        Fails today: festival's Russian voice (msu_ru_nsh_clunits) answers 500
         "segment 0 failed: festival failed on this text" for « », „ ", an em dash and the
         ellipsis character, and the Italian voices (lp_diphone, pc_diphone) for « ». Their
         letter-to-sound rules have no rule for these characters, which festival's tokenizer

@@ -90,10 +90,38 @@ class NativeStreamTest(ServerTestCase):
                 if kind == "event" and payload["type"] == "done":
                     break
         self.assertEqual(kinds[0], "utterance_start")
-        # Collapse audio runs; then the shape is start, audio, done per segment.
+        # Word events are checked elsewhere. Collapse audio runs; then the shape is start,
+        # audio, done per segment.
+        kinds = [k for k in kinds if k != "word"]
         shape = [k for i, k in enumerate(kinds) if k != "audio" or kinds[i - 1] != "audio"]
         self.assertEqual(shape, ["utterance_start"] +
                          ["segment_start", "audio", "segment_done"] * 3 + ["done"])
+
+    def test_word_events_mark_each_word_in_order_inside_its_segment(self):
+        with self.connect() as ws:
+            ws.send_json({"type": "text", "text": "Hello there, my friend. The quick brown fox jumps."})
+            ws.send_json({"type": "flush"})
+            events, audio = collect_utterance(ws)
+        words = [e for e in events if e["type"] == "word"]
+        self.assertEqual([w["text"] for w in words],
+                         ["Hello", "there", "my", "friend", "The", "quick", "brown", "fox", "jumps"])
+        offsets = [w["audio_offset_seconds"] for w in words]
+        self.assertEqual(offsets, sorted(offsets))
+        total = len(audio) / 2 / 22050
+        self.assertLess(offsets[-1], total)
+        # Each word sits between its segment's start and end events.
+        current = None
+        for e in events:
+            if e["type"] == "segment_start":
+                current = e["index"]
+            elif e["type"] == "segment_done":
+                current = None
+            elif e["type"] == "word":
+                self.assertEqual(e["segment"], current)
+        # The second segment's first word starts where the first segment ended.
+        first_done = next(e for e in events if e["type"] == "segment_done")
+        self.assertAlmostEqual(words[4]["audio_offset_seconds"],
+                               first_done["audio_offset_seconds"], delta=0.2)
 
     def test_cancel_stops_audio_and_the_socket_serves_a_new_utterance(self):
         long_text = read_text("long")
@@ -170,9 +198,10 @@ class NativeStreamTest(ServerTestCase):
                     audio += payload
                 else:
                     events.append(payload)
-            self.assertEqual(events[-1]["type"], "segment_start")
+            starts = [e for e in events if e["type"] == "segment_start"]
+            self.assertEqual(len(starts), 1)
             # The last word may still be growing, so it waits for more text or a flush.
-            self.assertEqual(events[-1]["text"], "This fragment has no full stop at its")
+            self.assertEqual(starts[0]["text"], "This fragment has no full stop at its")
             ws.send_json({"type": "flush"})
             events, _ = collect_utterance(ws)
             texts = [e["text"] for e in events if e["type"] == "segment_start"]

@@ -38,10 +38,11 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
   wire.append(reinterpret_cast<const char*>(pcm), sizeof pcm);
   encode(Done{42, true}, wire);
   encode(ErrorFrame{43, "boom"}, wire);
+  encode(WordMark{42, 7, 5, 123456789012ull}, wire);
 
   for (std::size_t step : {std::size_t{1}, std::size_t{7}, wire.size()}) {
     auto frames = split(wire, step);
-    ASSERT_EQ(frames.size(), 6u) << "step " << step;
+    ASSERT_EQ(frames.size(), 7u) << "step " << step;
 
     ASSERT_EQ(frames[0].first, FrameType::kHello);
     Hello h = decode_hello(frames[0].second);
@@ -70,6 +71,8 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
     Done d = decode_done(frames[4].second);
     EXPECT_TRUE(d.cancelled);
     EXPECT_EQ(decode_error(frames[5].second).message, "boom");
+    ASSERT_EQ(frames[6].first, FrameType::kMark);
+    EXPECT_EQ(decode_mark(frames[6].second), (WordMark{42, 7, 5, 123456789012ull}));
   }
 }
 
