@@ -478,8 +478,9 @@ void Scheduler::advance(Request& r) {
     }
     Segment& seg = r.segments[r.head];
     if (seg.state == SegmentState::kDone) {
-      r.stream->push(seg.pcm);
+      r.stream->push(seg.cached ? *seg.cached : seg.pcm);
       seg.pcm = std::string();
+      seg.cached.reset();
       r.stream->mark(AudioMark::Kind::kSegmentEnd, r.head);
       ++r.head;
       mark_starts(r);
@@ -524,7 +525,8 @@ void Scheduler::finish_if_idle(std::uint64_t request_id) {
 
 std::size_t Scheduler::held_bytes(const Request& r) const {
   std::size_t n = r.stream->buffered_bytes();
-  for (std::size_t i = r.head; i < r.segments.size(); ++i) n += r.segments[i].pcm.size();
+  for (std::size_t i = r.head; i < r.segments.size(); ++i)
+    n += r.segments[i].pcm.size() + (r.segments[i].cached ? r.segments[i].cached->size() : 0);
   return n;
 }
 
@@ -557,7 +559,7 @@ void Scheduler::serve_from_cache(std::uint64_t id) {
           cache_.find(SynthesisCache::key(r.spec.engine, r.spec.voice, r.spec.params, seg.text));
       if (!hit) continue;
       seg.state = SegmentState::kDone;
-      seg.pcm = *hit;
+      seg.cached = std::move(hit);
       head_done = head_done || i == r.head;
     }
     if (!head_done) return;
