@@ -117,11 +117,11 @@ class Scheduler {
   struct Segment {
     std::string text;
     SegmentState state = SegmentState::kPending;
-    int attempts = 0;           // worker deaths while running it
-    std::string pcm;            // audio held until the segment reaches the head
+    int attempts = 0;                           // worker deaths while running it
+    std::string pcm;                            // audio held until the segment reaches the head
     std::shared_ptr<const std::string> cached;  // or the cache's copy of it, shared
-    std::size_t delivered = 0;  // bytes already streamed to the client
-    std::size_t skip = 0;       // bytes of a retry's output the client already has
+    std::size_t delivered = 0;                  // bytes already streamed to the client
+    std::size_t skip = 0;                       // bytes of a retry's output the client already has
     bool cache_checked = false;
     std::size_t stream_offset = SIZE_MAX;  // where its audio starts in the stream, once known
     std::vector<worker::WordMark> words;   // word marks waiting for stream_offset
