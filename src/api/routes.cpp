@@ -228,7 +228,7 @@ Response Api::route(const HttpRequest& request) {
     if (auto e = t.get("engine")) {
       auto info = scheduler_.engine(*e);
       if (!info) throw bad_parameter("engine", "unknown engine " + quote(*e));
-      engines.push_back(std::move(*info));
+      engines.push_back(*info);
     } else if (detail) {
       engines = scheduler_.engines();
     } else {
@@ -237,7 +237,7 @@ Response Api::route(const HttpRequest& request) {
         std::lock_guard lock(mu_);
         engine = default_engine_;
       }
-      if (auto info = scheduler_.engine(engine)) engines.push_back(std::move(*info));
+      if (auto info = scheduler_.engine(engine)) engines.push_back(*info);
     }
     const std::optional<std::string> language = t.get("language");
     const std::optional<std::string> gender = t.get("gender");
@@ -278,7 +278,7 @@ Response Api::route(const HttpRequest& request) {
         if (w.state != "dead" && w.state != "starting") ++live;
       }
       json e = {{"name", name},
-                {"available", info.has_value()},
+                {"available", info != nullptr},
                 {"workers", total},
                 {"workers_live", live}};
       if (info) {
@@ -340,25 +340,11 @@ Response Api::route(const HttpRequest& request) {
     ParamLookup params = [&](const char* name) { return t.get(name); };
     json body;
     if (request.method == "POST") {
-      // Text bodies normally stream through open_upload(); a whole one can still come here.
-      const std::string_view ct = request.content_type;
-      if (ct.substr(0, ct.find(';')).find("json") != std::string_view::npos) {
-        body = json::parse(request.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object())
-          throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
-        params = [&](const char* name) -> std::optional<std::string> {
-          auto it = body.find(name);
-          if (it == body.end() || it->is_null()) return std::nullopt;
-          if (it->is_string()) return it->get<std::string>();
-          if (it->is_number()) return it->dump();
-          throw bad_parameter(name, "must be a string or a number");
-        };
-      } else {
-        params = [&](const char* name) -> std::optional<std::string> {
-          if (std::string_view(name) == "text") return request.body;
-          return t.get(name);
-        };
-      }
+      // Only JSON bodies come here: text bodies stream through open_upload() (streams_body).
+      body = json::parse(request.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object())
+        throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
+      params = json_params(body);
     } else {
       require_get();
     }

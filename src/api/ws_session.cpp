@@ -143,14 +143,7 @@ class StreamSession final : public WsSession {
     if (ended_) throw Error(ErrorCode::kBadParameter, "message '" + type + "' after 'end'");
 
     if (type == "config") {
-      sched::SynthesisRequest next =
-          api_.resolve([&](const char* name) -> std::optional<std::string> {
-            auto it = msg.find(name);
-            if (it == msg.end() || it->is_null()) return std::nullopt;
-            if (it->is_string()) return it->get<std::string>();
-            if (it->is_number()) return it->dump();
-            throw bad_parameter(name, "must be a string or a number");
-          });
+      sched::SynthesisRequest next = api_.resolve(json_params(msg));
       config_ = std::move(next);
       // A new voice may mean a new language for segmentation; pending text keeps the old one.
       if (segmenter_ && segmenter_->pending_chars() == 0) segmenter_.reset();

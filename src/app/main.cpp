@@ -142,7 +142,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  // Network threads must not take SIGINT/SIGTERM; Asio's signal_set handles them.
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);

@@ -90,11 +90,10 @@ std::vector<std::string> Scheduler::configured_engines() const {
   return out;
 }
 
-std::optional<EngineInfo> Scheduler::engine(const std::string& name) const {
+const EngineInfo* Scheduler::engine(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = engines_.find(name);
-  if (it == engines_.end()) return std::nullopt;
-  return it->second;
+  return it == engines_.end() ? nullptr : &it->second;
 }
 
 bool Scheduler::ready(const std::string& engine) const {
@@ -596,15 +595,18 @@ void Scheduler::dispatch() {
             r.stream->mark_throttled();
             break;
           }
+          // The client may have read (and lowered held_bytes) since serve_from_cache() stopped
+          // at the bound; a segment it has not looked up yet waits for the next pass, which
+          // the read wakes, so cached audio is never synthesized again.
+          if (cache_.enabled() && !r.segments[i].cache_checked) {
+            r.stream->mark_throttled();
+            break;
+          }
           started = start_segment(*w, r, i);
           if (started) rr_cursor_ = r.id;
           break;
         }
       }
-    }
-    if (!started) {
-      // No work for this worker's engine; other idle workers may still serve other engines.
-      continue;
     }
   }
 }

@@ -94,7 +94,9 @@ class Scheduler {
 
   std::vector<EngineInfo> engines() const;  // engines with a worker that started
   std::vector<std::string> configured_engines() const;
-  std::optional<EngineInfo> engine(const std::string& name) const;
+  // The engine, or nullptr. Entries are never changed or removed once a worker said hello, so
+  // the pointer stays valid for the scheduler's lifetime; no copy on the request path.
+  const EngineInfo* engine(const std::string& name) const;
   bool ready(const std::string& engine) const;  // has at least one live worker
 
   // Queues a request. Throws Error(kOverloaded) when max_requests are in flight.
