@@ -65,21 +65,23 @@ std::string required(const Target& t, const char* name) {
 }
 
 // Streams a WAV header followed by the request's PCM, and logs the request when it ends.
+// Owns the request: when the response goes away, so does the request.
 class WavSource final : public BodySource {
  public:
-  WavSource(std::shared_ptr<sched::AudioStream> stream, std::string log_prefix)
-      : stream_(std::move(stream)), log_prefix_(std::move(log_prefix)) {}
+  WavSource(sched::RequestHandle request, std::string log_prefix)
+      : request_(std::move(request)), log_prefix_(std::move(log_prefix)) {}
 
   State next(std::string& out) override {
+    if (rejected_) return State::kFailed;
     const std::size_t before = out.size();
-    if (!header_sent_) out += audio::wav_header(stream_->sample_rate());
+    if (!header_sent_) out += audio::wav_header(request_.sample_rate());
     // Bounded pieces: a client that stops reading holds at most one piece in the writer.
-    const auto state = stream_->take(out, nullptr, 128 * 1024);
-    if (state == sched::AudioStream::State::kEnd && !header_sent_) {
+    const auto state = request_.take(out, nullptr, 128 * 1024);
+    if (state == sched::RequestHandle::State::kEnd && !header_sent_) {
       header_sent_ = true;  // no audio at all: still a valid, empty WAV
       return State::kData;
     }
-    if (state != sched::AudioStream::State::kData) {
+    if (state != sched::RequestHandle::State::kData) {
       out.resize(before);  // no header until there is audio: a failure can still be a 500
       return static_cast<State>(state);
     }
@@ -90,32 +92,46 @@ class WavSource final : public BodySource {
     audio_bytes_ += out.size() - before;
     return State::kData;
   }
-  void set_waker(std::function<void()> waker) override { stream_->set_waker(std::move(waker)); }
-  void cancel() override { stream_->cancel(); }
-  std::string error() const override { return stream_->error(); }
+  void set_waker(std::function<void()> waker) override {
+    waker_ = waker;
+    request_.set_waker(std::move(waker));
+  }
+  void cancel() override { request_.cancel(); }
+  std::string error() const override { return rejected_ ? reject_message_ : request_.error(); }
   int error_status() const override { return error_status_; }
 
-  // The client's input turned out bad: fail the response with `status` if nothing was sent.
+  // Text for an open request (a streamed upload).
+  void append(std::vector<std::string> segments) { request_.append(std::move(segments)); }
+  void close() { request_.close(); }
+
+  // The client's input turned out bad: the request ends now (its slot is freed), and the
+  // response fails with `status` if nothing was sent yet.
   void reject(int status, const std::string& message) {
     error_status_ = status;
-    stream_->fail(message);
+    reject_message_ = message;
+    rejected_ = true;
+    request_.cancel();
+    if (waker_) waker_();
   }
 
   void finished(bool complete, std::size_t bytes_sent) override {
     const auto ms = [&](Clock::time_point t) {
-      return std::chrono::duration<double, std::milli>(t - stream_->created()).count();
+      return std::chrono::duration<double, std::milli>(t - request_.created()).count();
     };
     const double audio_s = static_cast<double>(audio_bytes_ > 44 ? audio_bytes_ - 44 : 0) / 2.0 /
-                           stream_->sample_rate();
+                           request_.sample_rate();
     obs::log_info("{} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms total={:.1f}ms{}", log_prefix_,
                   complete ? 200 : 499, bytes_sent, audio_s, header_sent_ ? ms(first_audio_) : -1.0,
                   ms(Clock::now()), complete ? "" : " (incomplete)");
   }
 
  private:
-  std::shared_ptr<sched::AudioStream> stream_;
+  sched::RequestHandle request_;
   std::string log_prefix_;
+  std::function<void()> waker_;
   bool header_sent_ = false;
+  bool rejected_ = false;
+  std::string reject_message_;
   int error_status_ = 500;
   Clock::time_point first_audio_{};
   std::size_t audio_bytes_ = 0;
@@ -360,11 +376,11 @@ Response Api::route(const HttpRequest& request) {
                          " route=/tts engine=" + req.engine + " voice=" + req.voice +
                          " chars=" + std::to_string(text::count_code_points(clean)) +
                          " segments=" + std::to_string(req.segments.size());
-    auto stream = scheduler_.submit(std::move(req));
+    auto request_handle = scheduler_.submit(std::move(req));
     Response r;
     r.content_type = "audio/wav";
     r.headers.emplace_back("Cache-Control", "no-store");
-    r.stream = std::make_shared<WavSource>(std::move(stream), std::move(prefix));
+    r.stream = std::make_shared<WavSource>(std::move(request_handle), std::move(prefix));
     return r;
   }
 
@@ -374,12 +390,8 @@ Response Api::route(const HttpRequest& request) {
 // Feeds an uploaded text body to an open scheduler request, segment by segment.
 class TextUpload final : public UploadSink {
  public:
-  TextUpload(Api& api, std::shared_ptr<sched::AudioStream> stream,
-             std::shared_ptr<WavSource> source, const std::string& language)
-      : api_(api),
-        stream_(std::move(stream)),
-        source_(std::move(source)),
-        segmenter_(language, options(api.config())) {}
+  TextUpload(Api& api, std::shared_ptr<WavSource> source, const std::string& language)
+      : api_(api), source_(std::move(source)), segmenter_(language, options(api.config())) {}
 
   bool feed(std::string_view bytes) override {
     if (failed_) return false;
@@ -415,10 +427,10 @@ class TextUpload final : public UploadSink {
       reject("empty");
       return;
     }
-    api_.scheduler().close(stream_->id());
+    source_->close();
   }
 
-  void abort() override { stream_->cancel(); }
+  void abort() override { source_->cancel(); }
 
  private:
   static text::IncrementalOptions options(const ApiConfig& config) {
@@ -436,11 +448,10 @@ class TextUpload final : public UploadSink {
   void send(std::vector<std::string> segments) {
     if (segments.empty()) return;
     segments_ += segments.size();
-    api_.scheduler().append(stream_->id(), std::move(segments));
+    source_->append(std::move(segments));
   }
 
   Api& api_;
-  std::shared_ptr<sched::AudioStream> stream_;
   std::shared_ptr<WavSource> source_;
   text::IncrementalSegmenter segmenter_;
   std::string carry_;
@@ -469,13 +480,13 @@ std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcep
         const std::uint64_t n = ++g_request_counter;
         std::string prefix = "req=" + std::to_string(n) + " peer=" + head.peer +
                              " route=POST/tts(upload) engine=" + req.engine + " voice=" + req.voice;
-        auto stream = scheduler_.submit(std::move(req));
-        auto source = std::make_shared<WavSource>(stream, std::move(prefix));
+        auto source =
+            std::make_shared<WavSource>(scheduler_.submit(std::move(req)), std::move(prefix));
         Response ok;
         ok.content_type = "audio/wav";
         ok.headers.emplace_back("Cache-Control", "no-store");
         ok.stream = source;
-        sink = std::make_shared<TextUpload>(*this, std::move(stream), std::move(source), language);
+        sink = std::make_shared<TextUpload>(*this, std::move(source), language);
         return ok;
       },
       head.target);

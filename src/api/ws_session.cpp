@@ -72,7 +72,7 @@ std::string code_point_substr(std::string_view s, std::size_t first, std::size_t
 // One utterance in flight: a scheduler request and what has been sent of it.
 struct Utterance {
   std::uint64_t number = 0;
-  std::shared_ptr<sched::AudioStream> stream;
+  sched::RequestHandle stream;
   std::vector<std::string> segments;  // texts, by segment index
   std::size_t sent_bytes = 0;         // PCM bytes handed to the client
   bool announced = false;
@@ -122,7 +122,7 @@ class StreamSession final : public WsSession {
   void set_waker(std::function<void()> waker) override { waker_ = std::move(waker); }
 
   void on_disconnect() override {
-    for (Utterance& u : utterances_) u.stream->cancel();
+    for (Utterance& u : utterances_) u.stream.cancel();
     utterances_.clear();
     open_ = nullptr;
   }
@@ -179,7 +179,7 @@ class StreamSession final : public WsSession {
     } else if (type == "cancel") {
       std::uint64_t last = 0;
       for (Utterance& u : utterances_) {
-        u.stream->cancel();
+        u.stream.cancel();
         last = u.number;
       }
       utterances_.clear();
@@ -203,7 +203,7 @@ class StreamSession final : public WsSession {
     quiet_deadline_ = Clock::time_point::max();
     pending_text_chars_ = 0;
     if (open_) {
-      api_.scheduler().close(open_->stream->id());
+      open_->stream.close();
       open_ = nullptr;
     }
   }
@@ -219,12 +219,12 @@ class StreamSession final : public WsSession {
       u.first_text = first_text_set_ ? first_text_ : Clock::now();
       first_text_set_ = false;
       u.stream = api_.scheduler().submit(std::move(req));
-      u.stream->set_waker(waker_);
+      u.stream.set_waker(waker_);
       utterances_.push_back(std::move(u));
       open_ = &utterances_.back();
     }
     for (const std::string& s : segments) open_->segments.push_back(s);
-    api_.scheduler().append(open_->stream->id(), std::move(segments));
+    open_->stream.append(std::move(segments));
   }
 
   // Moves what the front utterance has ready into the outbox, in order: events at their
@@ -236,13 +236,13 @@ class StreamSession final : public WsSession {
         u.announced = true;
         push_event({{"type", "utterance_start"},
                     {"utterance", u.number},
-                    {"sample_rate", u.stream->sample_rate()},
+                    {"sample_rate", u.stream.sample_rate()},
                     {"encoding", "pcm_s16le"},
                     {"channels", 1}});
       }
       std::string pcm;
       std::vector<sched::AudioMark> marks;
-      const auto state = u.stream->take(pcm, &marks, 128 * 1024);
+      const auto state = u.stream.take(pcm, &marks, 128 * 1024);
       std::size_t pos = 0;                    // in pcm
       const std::size_t base = u.sent_bytes;  // offset of pcm[0] in the utterance's audio
       for (const sched::AudioMark& m : marks) {
@@ -270,7 +270,7 @@ class StreamSession final : public WsSession {
       }
       if (pos < pcm.size()) push_audio(u, std::string_view(pcm).substr(pos));
 
-      if (state == sched::AudioStream::State::kEnd) {
+      if (state == sched::RequestHandle::State::kEnd) {
         const double audio_s = seconds(u, u.sent_bytes);
         const double wall_s = std::chrono::duration<double>(Clock::now() - u.first_text).count();
         push_event({{"type", "done"},
@@ -284,8 +284,8 @@ class StreamSession final : public WsSession {
                                .count()},
                     {"real_time_factor", audio_s > 0 ? wall_s / audio_s : 0.0}});
         utterances_.pop_front();
-      } else if (state == sched::AudioStream::State::kFailed) {
-        error("synthesis_failed", u.stream->error());
+      } else if (state == sched::RequestHandle::State::kFailed) {
+        error("synthesis_failed", u.stream.error());
         if (open_ == &u) open_ = nullptr;
         utterances_.pop_front();
       } else {
@@ -295,7 +295,7 @@ class StreamSession final : public WsSession {
   }
 
   static double seconds(const Utterance& u, std::size_t bytes) {
-    return static_cast<double>(bytes) / 2.0 / u.stream->sample_rate();
+    return static_cast<double>(bytes) / 2.0 / u.stream.sample_rate();
   }
 
   void push_audio(Utterance& u, std::string_view pcm) {
@@ -358,7 +358,7 @@ class RealtimeTtsSession final : public WsSession {
       if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
       Pending p;
       p.stream = api_.scheduler().submit(std::move(req));
-      p.stream->set_waker(waker_);
+      p.stream.set_waker(waker_);
       queue_.push_back(std::move(p));
     } catch (const Error& e) {
       outbox_.push_back(WsMessage{false, dump_json({{"error", e.what()}})});
@@ -369,26 +369,26 @@ class RealtimeTtsSession final : public WsSession {
     while (outbox_.empty() && !queue_.empty()) {
       Pending& p = queue_.front();
       std::string pcm;
-      if (!p.header_sent) pcm = audio::wav_header(p.stream->sample_rate());
+      if (!p.header_sent) pcm = audio::wav_header(p.stream.sample_rate());
       const std::size_t header = pcm.size();
-      const auto state = p.stream->take(pcm, nullptr, 128 * 1024);
+      const auto state = p.stream.take(pcm, nullptr, 128 * 1024);
       if (pcm.size() > header) {
         p.header_sent = true;
         for (std::size_t off = 0; off < pcm.size(); off += kAudioPiece) {
           json m = {{"audioOutput",
                      {{"audio", base64(std::string_view(pcm).substr(off, kAudioPiece))},
                       {"format", "wav"},
-                      {"sampleRate", p.stream->sample_rate()}}}};
+                      {"sampleRate", p.stream.sample_rate()}}}};
           outbox_.push_back(WsMessage{false, dump_json(m)});
         }
       }
-      if (state == sched::AudioStream::State::kEnd) {
+      if (state == sched::RequestHandle::State::kEnd) {
         outbox_.push_back(WsMessage{false, dump_json({{"finalOutput", {{"isFinal", true}}}})});
         queue_.pop_front();
-      } else if (state == sched::AudioStream::State::kFailed) {
-        outbox_.push_back(WsMessage{false, dump_json({{"error", p.stream->error()}})});
+      } else if (state == sched::RequestHandle::State::kFailed) {
+        outbox_.push_back(WsMessage{false, dump_json({{"error", p.stream.error()}})});
         queue_.pop_front();
-      } else if (state == sched::AudioStream::State::kPending) {
+      } else if (state == sched::RequestHandle::State::kPending) {
         break;
       }
     }
@@ -402,13 +402,13 @@ class RealtimeTtsSession final : public WsSession {
   Clock::time_point deadline() const override { return Clock::time_point::max(); }
   void set_waker(std::function<void()> waker) override { waker_ = std::move(waker); }
   void on_disconnect() override {
-    for (Pending& p : queue_) p.stream->cancel();
+    for (Pending& p : queue_) p.stream.cancel();
     queue_.clear();
   }
 
  private:
   struct Pending {
-    std::shared_ptr<sched::AudioStream> stream;
+    sched::RequestHandle stream;
     bool header_sent = false;
   };
   Api& api_;

@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <iterator>
 
-#include "sched/scheduler.h"
-
 namespace lector::sched {
 
-AudioStream::AudioStream(std::uint64_t id, int sample_rate, Scheduler* owner)
-    : id_(id), sample_rate_(sample_rate), owner_(owner) {}
+AudioStream::AudioStream(std::uint64_t id, int sample_rate, std::function<void()> resume)
+    : id_(id), sample_rate_(sample_rate), resume_(std::move(resume)) {}
 
 AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* marks,
                                      std::size_t max_bytes) {
@@ -47,7 +45,7 @@ AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* m
       state = State::kPending;
     }
   }
-  if (wake_owner) owner_->wake();
+  if (wake_owner && resume_) resume_();
   return state;
 }
 
@@ -56,22 +54,16 @@ void AudioStream::set_waker(std::function<void()> waker) {
   waker_ = std::move(waker);
 }
 
-void AudioStream::cancel() {
-  {
-    std::lock_guard lock(mu_);
-    if (cancelled_ || finished_ || failed_) {
-      cancelled_ = true;
-      return;
-    }
-    cancelled_ = true;
-  }
-  owner_->cancel(id_);
+bool AudioStream::close_consumer() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  return !finished_ && !failed_;
 }
 
 void AudioStream::mark_at(const AudioMark& m) {
   {
     std::lock_guard lock(mu_);
-    if (cancelled_) return;
+    if (closed_) return;
     // Keep marks ordered by offset: take() hands them out up to the audio it hands out.
     auto it = marks_.end();
     while (it != marks_.begin() && std::prev(it)->offset > m.offset) --it;
@@ -94,7 +86,7 @@ void AudioStream::push(std::string_view pcm) {
   if (pcm.empty()) return;
   {
     std::lock_guard lock(mu_);
-    if (cancelled_) return;
+    if (closed_) return;
     buffer_.append(pcm);
     pushed_ += pcm.size();
   }
@@ -104,7 +96,7 @@ void AudioStream::push(std::string_view pcm) {
 void AudioStream::mark(AudioMark::Kind kind, std::size_t segment) {
   {
     std::lock_guard lock(mu_);
-    if (cancelled_) return;
+    if (closed_) return;
     marks_.push_back(AudioMark{kind, segment, pushed_});
   }
   notify();
@@ -131,11 +123,6 @@ void AudioStream::fail(std::string message) {
 std::size_t AudioStream::buffered_bytes() const {
   std::lock_guard lock(mu_);
   return buffer_.size();
-}
-
-bool AudioStream::cancelled() const {
-  std::lock_guard lock(mu_);
-  return cancelled_;
 }
 
 void AudioStream::mark_throttled() {

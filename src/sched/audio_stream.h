@@ -1,9 +1,10 @@
 #pragma once
 // The audio of one request, handed from the scheduler (producer) to a transport (consumer).
 //
-// Thread-safety: every method may be called from any thread. The producer is the scheduler's
-// loop thread; the consumer is whichever thread runs the transport. The waker is called
-// without the stream's lock held, from the producer's thread.
+// Two interfaces over one buffer: AudioSource is what the consumer sees (through a
+// RequestHandle), AudioSink what the scheduler's loop thread writes. AudioStream implements
+// both; every method may be called from any thread (one mutex guards the buffer). The waker
+// is called without the lock held, from the producer's thread.
 
 #include <chrono>
 #include <cstddef>
@@ -17,10 +18,8 @@
 
 namespace lector::sched {
 
-class Scheduler;
-
-// A position in a request's audio: where a segment starts or ends. `offset` counts PCM bytes
-// from the start of the request's audio.
+// A position in a request's audio: where a segment starts or ends, or a word. `offset` counts
+// PCM bytes from the start of the request's audio.
 struct AudioMark {
   enum class Kind { kSegmentStart, kSegmentEnd, kWord };
   Kind kind;
@@ -31,49 +30,77 @@ struct AudioMark {
   std::size_t text_length = 0;
 };
 
-class AudioStream {
+// Consumer side.
+class AudioSource {
  public:
   using Clock = std::chrono::steady_clock;
   enum class State { kPending, kData, kEnd, kFailed };
+  virtual ~AudioSource() = default;
 
-  AudioStream(std::uint64_t id, int sample_rate, Scheduler* owner);
+  // Appends buffered PCM (s16le mono, at most `max_bytes`, an even number) to `out` and
+  // returns kData, or tells why there is nothing: kPending (more will come), kEnd (all
+  // delivered), kFailed (see error()). With `marks`, also moves the marks up to the end of
+  // the taken audio there (a mark alone, with no new audio, also counts as kData); without,
+  // marks are dropped.
+  virtual State take(std::string& out, std::vector<AudioMark>* marks = nullptr,
+                     std::size_t max_bytes = SIZE_MAX) = 0;
+  // Called once new data or the end is available (from the producer's thread).
+  virtual void set_waker(std::function<void()> waker) = 0;
+  virtual std::string error() const = 0;
+};
+
+// Producer side: only the scheduler's loop thread calls these.
+class AudioSink {
+ public:
+  virtual ~AudioSink() = default;
+  virtual void push(std::string_view pcm) = 0;
+  virtual void mark(AudioMark::Kind kind, std::size_t segment) = 0;
+  // A mark at an explicit offset, which may lie ahead of the audio pushed so far.
+  virtual void mark_at(const AudioMark& mark) = 0;
+  virtual std::size_t pushed_bytes() const = 0;
+  // Unread audio held in the stream.
+  virtual std::size_t buffered_bytes() const = 0;
+  virtual void finish() = 0;
+  virtual void fail(std::string message) = 0;
+  // The scheduler withheld work because too much audio sits unread: the next take() that
+  // frees room calls the resume callback (set at construction).
+  virtual void mark_throttled() = 0;
+};
+
+class AudioStream final : public AudioSource, public AudioSink {
+ public:
+  // `resume` is called (from the consumer's thread, without the lock) when a take() frees
+  // room after mark_throttled().
+  AudioStream(std::uint64_t id, int sample_rate, std::function<void()> resume = {});
 
   std::uint64_t id() const { return id_; }
   int sample_rate() const { return sample_rate_; }
   Clock::time_point created() const { return created_; }
 
-  // Consumer side. Appends all buffered PCM (s16le mono) to `out` and returns kData, or tells
-  // why there is nothing: kPending (more will come), kEnd (all delivered), kFailed (see
-  // error()). A waker set here is called once new data or the end is available.
-  // With `marks`, also moves the marks up to the end of the taken audio there (a mark alone,
-  // with no new audio, also counts as kData); without, marks are dropped.
-  // At most `max_bytes` of PCM are taken at once (an even number; marks beyond stay).
   State take(std::string& out, std::vector<AudioMark>* marks = nullptr,
-             std::size_t max_bytes = SIZE_MAX);
-  void set_waker(std::function<void()> waker);
-  // The consumer is gone: the scheduler drops the request's remaining segments.
-  void cancel();
-  std::string error() const;
+             std::size_t max_bytes = SIZE_MAX) override;
+  void set_waker(std::function<void()> waker) override;
+  std::string error() const override;
 
-  // Producer side (scheduler loop thread).
-  void push(std::string_view pcm);
-  void mark(AudioMark::Kind kind, std::size_t segment);
-  // A mark at an explicit offset, which may lie ahead of the audio pushed so far.
-  void mark_at(const AudioMark& mark);
-  std::size_t pushed_bytes() const;
-  void finish();
-  void fail(std::string message);
-  std::size_t buffered_bytes() const;
-  bool cancelled() const;
-  // The scheduler withheld work because too much audio sits unread; take() wakes it.
-  void mark_throttled();
+  void push(std::string_view pcm) override;
+  void mark(AudioMark::Kind kind, std::size_t segment) override;
+  void mark_at(const AudioMark& mark) override;
+  std::size_t pushed_bytes() const override;
+  std::size_t buffered_bytes() const override;
+  void finish() override;
+  void fail(std::string message) override;
+  void mark_throttled() override;
+
+  // The consumer is gone: later pushes are dropped. Returns false when the stream had
+  // already ended (finished or failed), so there is nothing to cancel.
+  bool close_consumer();
 
  private:
   void notify();
 
   const std::uint64_t id_;
   const int sample_rate_;
-  Scheduler* const owner_;
+  const std::function<void()> resume_;
   const Clock::time_point created_ = Clock::now();
 
   mutable std::mutex mu_;
@@ -82,7 +109,7 @@ class AudioStream {
   std::deque<AudioMark> marks_;
   bool finished_ = false;
   bool failed_ = false;
-  bool cancelled_ = false;
+  bool closed_ = false;
   bool throttled_ = false;
   std::string error_;
   std::function<void()> waker_;

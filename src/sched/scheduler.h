@@ -1,58 +1,44 @@
 #pragma once
-// The scheduler: worker pools per engine, requests split into segments, fair dispatch,
-// in-order delivery, supervision of worker processes.
+// The scheduler: requests split into segments, dispatched fairly to the worker pool, audio
+// delivered in order, the synthesis cache, supervision of the workers.
 //
-// Threading: one loop thread (started by start()) owns the workers and does all worker I/O.
-// Public methods are thread-safe; they change state under `mu_` and wake the loop through an
-// eventfd. The Scheduler must outlive every AudioStream it returned.
+// Threading: the scheduler owns one loop thread (started by start()), and that thread alone
+// owns the workers, the requests and the cache; it blocks only in poll(). Public calls from
+// other threads never touch that state: submit(), and a RequestHandle's append/close/cancel,
+// enqueue a command and wake the loop through an eventfd. Engine and voice lookups read an
+// immutable Catalog snapshot; stats() reads a snapshot the loop publishes. So a network thread
+// never waits on a worker's socket or on the loop.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
-#include "core/types.h"
 #include "sched/audio_stream.h"
 #include "sched/cache.h"
+#include "sched/catalog.h"
+#include "sched/request.h"
+#include "sched/request_handle.h"
 #include "sched/worker_pool.h"
-#include "worker/protocol.h"
 
 namespace lector::sched {
 
 struct SchedulerConfig {
-  std::string worker_exe;                     // binary to run as `worker`
-  std::map<std::string, int> workers;         // engine name -> pool size
-  std::size_t max_requests = 128;             // requests in flight before 503
-  std::size_t lookahead = 4;                  // segments ahead of the head per request
-  std::size_t max_buffered_bytes = 2u << 20;  // unread audio per request before throttling
+  std::string worker_exe;                       // binary to run as `worker`
+  std::map<std::string, int> workers;           // engine name -> pool size
+  std::size_t max_requests = 128;               // requests in flight before 503
+  std::size_t lookahead = 4;                    // segments ahead of the head per request
+  std::size_t max_buffered_bytes = 512u << 10;  // unread audio per request before throttling
   std::chrono::milliseconds segment_timeout{30000};
   std::chrono::milliseconds startup_timeout{15000};
   std::size_t cache_bytes = 64u << 20;  // synthesis cache budget; 0 disables it
-};
-
-struct EngineInfo {
-  std::string name;
-  int sample_rate = 0;
-  std::vector<VoiceInfo> voices;
-  std::vector<std::string> variants;  // accepted as "voice+variant"
-  // A voice by name; "voice+variant" finds the base voice when the variant exists.
-  const VoiceInfo* find_voice(const std::string& name) const;
-};
-
-struct SynthesisRequest {
-  std::string engine;
-  std::string voice;
-  SynthParams params;
-  std::vector<std::string> segments;  // non-empty unless the request is open
-  // An open request takes more segments with append() until close(); its text is still
-  // being written (a streamed upload, an LLM).
-  bool open = false;
 };
 
 struct WorkerStatus {
@@ -64,7 +50,7 @@ struct WorkerStatus {
 
 struct SchedulerStats {
   std::vector<WorkerStatus> workers;
-  std::size_t requests_active = 0;
+  std::size_t requests_active = 0;  // handles alive: submitted and not yet over for the client
   std::size_t segments_queued = 0;
   std::uint64_t requests_total = 0;
   std::uint64_t requests_rejected = 0;
@@ -80,115 +66,103 @@ struct SchedulerStats {
   std::size_t cache_entries = 0;
 };
 
-class Scheduler {
+class Scheduler final : private WorkerPool::Listener {
  public:
-  explicit Scheduler(SchedulerConfig config);
-  ~Scheduler();
+  // `spawner` starts a worker of an engine; by default `worker_exe worker --engine E`.
+  explicit Scheduler(SchedulerConfig config, WorkerPool::Spawner spawner = {});
+  ~Scheduler() override;
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Spawns the pools and waits until each engine's first worker has said hello (or the
-  // startup timeout passed). Engines none of whose workers start are left out of engines().
+  // startup timeout passed). Engines none of whose workers start are left out of the catalog.
   void start();
+  // Stops the loop and the workers; requests still in flight fail.
   void stop();
 
-  std::vector<EngineInfo> engines() const;  // engines with a worker that started
-  std::vector<std::string> configured_engines() const;
-  // The engine, or nullptr. Entries are never changed or removed once a worker said hello, so
-  // the pointer stays valid for the scheduler's lifetime; no copy on the request path.
+  // The engines whose workers said hello: a snapshot, safe to keep.
+  std::shared_ptr<const Catalog> catalog() const;
+  // The engine, or nullptr; the pointer stays valid for the scheduler's lifetime.
   const EngineInfo* engine(const std::string& name) const;
+  std::vector<EngineInfo> engines() const;
+  std::vector<std::string> configured_engines() const;
   bool ready(const std::string& engine) const;  // has at least one live worker
 
-  // Queues a request. Throws Error(kOverloaded) when max_requests are in flight.
-  std::shared_ptr<AudioStream> submit(SynthesisRequest request);
-  // Adds segments to an open request / says no more will come. No-ops for a request that is
-  // gone (finished, failed or cancelled).
-  void append(std::uint64_t request_id, std::vector<std::string> segments);
-  void close(std::uint64_t request_id);
+  // Queues a request. Throws Error(kUnavailable) for an engine that is not running,
+  // Error(kBadParameter) for an unknown voice, Error(kOverloaded) when max_requests are in
+  // flight. The handle cancels the request when it goes away before the end.
+  RequestHandle submit(SynthesisRequest request);
+  // A snapshot the loop publishes on request, reflecting every command posted before the call
+  // (waits for the loop's next pass; returns the last snapshot if the loop is not running).
   SchedulerStats stats() const;
 
-  // Called by AudioStream.
-  void cancel(std::uint64_t request_id);
-  void wake();
-
  private:
+  friend class RequestHandle;
   using Clock = std::chrono::steady_clock;
-  enum class WorkerState { kStarting, kIdle, kBusy, kCancelling, kDead };
-  enum class SegmentState { kPending, kRunning, kDone };
 
-  struct Segment {
-    std::string text;
-    SegmentState state = SegmentState::kPending;
-    int attempts = 0;                           // worker deaths while running it
-    std::string pcm;                            // audio held until the segment reaches the head
-    std::shared_ptr<const std::string> cached;  // or the cache's copy of it, shared
-    std::size_t delivered = 0;                  // bytes already streamed to the client
-    std::size_t skip = 0;                       // bytes of a retry's output the client already has
-    bool cache_checked = false;
-    std::size_t stream_offset = SIZE_MAX;  // where its audio starts in the stream, once known
-    std::vector<worker::WordMark> words;   // word marks waiting for stream_offset
-    std::size_t words_seen = 0;            // word marks received in this attempt
-    std::size_t words_sent = 0;            // word marks handed to the stream (across retries)
-    std::string full;                      // this attempt's whole output, for the cache
-  };
-
-  struct Request {
-    std::uint64_t id = 0;
+  struct SubmitCmd {
+    std::uint64_t id;
     SynthesisRequest spec;
-    std::vector<Segment> segments;
-    std::size_t head = 0;     // next segment to deliver
-    std::size_t started = 0;  // segments whose start mark was sent
-    std::size_t running = 0;
-    bool cancelled = false;
     std::shared_ptr<AudioStream> stream;
   };
-
-  struct Worker {
-    std::string engine;
-    SpawnedWorker proc;
-    WorkerState state = WorkerState::kDead;
-    worker::FrameBuffer in;
-    std::uint64_t job_id = 0;
-    std::uint64_t request_id = 0;
-    std::size_t segment = 0;
-    Clock::time_point deadline = Clock::time_point::max();
-    Clock::time_point respawn_at{};
-    int failures = 0;  // consecutive starts that never completed a job
-    std::uint64_t segments_done = 0;
+  struct AppendCmd {
+    std::uint64_t id;
+    std::vector<std::string> segments;
   };
+  struct CloseCmd {
+    std::uint64_t id;
+  };
+  struct CancelCmd {
+    std::uint64_t id;
+  };
+  using Command = std::variant<SubmitCmd, AppendCmd, CloseCmd, CancelCmd>;
 
+  // Called by RequestHandle (any thread).
+  void post(Command command);
+  void release_slot() { active_.fetch_sub(1, std::memory_order_relaxed); }
+  void wake() const;
+
+  // Loop thread.
   void loop();
-  void spawn(Worker& w);
-  void read_worker(Worker& w);
-  void handle_frame(Worker& w, const worker::FrameView& frame);
-  void on_worker_exit(Worker& w, const char* why);
-  void on_audio(Request& r, std::size_t index, std::string_view pcm);
-  void on_segment_done(Request& r, std::size_t index);
-  void on_word(Request& r, std::size_t index, const worker::WordMark& mark);
-  void send_word(Request& r, std::size_t index, const worker::WordMark& mark);
-  void advance(Request& r);
-  void mark_starts(Request& r);
+  void run_loop();
+  void apply(Command& command);
+  void on_frame(Worker& w, const worker::FrameView& frame) override;
+  void on_lost(Worker& w, WorkerState had, const char* why) override;
+  void on_hello(Worker& w, worker::Hello hello);
+  Request* find(std::uint64_t id);
   void fail_request(Request& r, const std::string& message);
   void cancel_request(Request& r);
-  void finish_if_idle(std::uint64_t request_id);
-  void dispatch();
+  void settle(Request& r);  // erases a request that is complete, or cancelled and idle
   void serve_from_cache();
-  void serve_from_cache(std::uint64_t request_id);
-  bool start_segment(Worker& w, Request& r, std::size_t index);
-  std::size_t held_bytes(const Request& r) const;
-  void send(Worker& w, const std::string& frame);
-  Clock::time_point next_timer() const;
+  void dispatch();
+  void publish_stats();
 
-  SchedulerConfig config_;
+  const SchedulerConfig config_;
   int wake_fd_ = -1;
 
-  mutable std::mutex mu_;
+  // Commands from other threads.
+  std::mutex commands_mu_;
+  std::vector<Command> commands_;
+  std::atomic<bool> stopping_{false};
+
+  std::atomic<std::uint64_t> next_request_id_{1};
+  std::atomic<std::size_t> active_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+
+  // Published snapshots. stats() asks the loop for a fresh one (stats_wanted_) and waits for
+  // the generation to move.
+  mutable std::mutex snapshot_mu_;
   std::condition_variable started_cv_;
-  bool stopping_ = false;
-  std::map<std::string, EngineInfo> engines_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  mutable std::condition_variable stats_cv_;
+  mutable std::atomic<bool> stats_wanted_{false};
+  std::uint64_t stats_generation_ = 0;
+  bool running_ = false;  // the loop thread is running
+  std::shared_ptr<const Catalog> catalog_ = std::make_shared<Catalog>();
+  std::shared_ptr<const SchedulerStats> stats_ = std::make_shared<SchedulerStats>();
+
+  // Loop thread only (and start()/stop() while the loop is not running).
+  WorkerPool pool_;
   std::map<std::uint64_t, Request> requests_;  // by id = arrival order
-  std::uint64_t next_request_id_ = 1;
   std::uint64_t next_job_id_ = 1;
   std::uint64_t rr_cursor_ = 0;  // request id served last, for round-robin
   SchedulerStats counters_;

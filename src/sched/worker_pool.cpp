@@ -1,82 +1,200 @@
 #include "sched/worker_pool.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
-#include "core/error.h"
-
-extern char** environ;
+#include "obs/log.h"
 
 namespace lector::sched {
 
-SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine) {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    throw Error(ErrorCode::kUnavailable, std::string("socketpair: ") + std::strerror(errno));
-  // dup2 onto 3 clears close-on-exec, unless the child's end already is fd 3; move it away.
-  int child_fd = fds[1];
-  if (child_fd == 3) {
-    child_fd = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
-    ::close(fds[1]);
+const char* to_string(WorkerState state) noexcept {
+  switch (state) {
+    case WorkerState::kStarting:
+      return "starting";
+    case WorkerState::kIdle:
+      return "idle";
+    case WorkerState::kBusy:
+      return "busy";
+    case WorkerState::kCancelling:
+      return "cancelling";
+    case WorkerState::kDead:
+      return "dead";
   }
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, child_fd, 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Workers start with default signal dispositions and an empty mask, whatever the server set.
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<std::string> args = {exe, "worker", "--engine", engine, "--fd", "3"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(child_fd);
-  if (rc != 0) {
-    ::close(fds[0]);
-    throw Error(ErrorCode::kUnavailable, "posix_spawn " + exe + ": " + std::strerror(rc));
-  }
-  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-  return {pid, fds[0]};
+  return "dead";
 }
 
-void stop_worker(SpawnedWorker& worker) {
-  if (worker.pid > 0) {
-    ::kill(worker.pid, SIGKILL);
-    while (::waitpid(worker.pid, nullptr, 0) < 0 && errno == EINTR) {
+WorkerPool::WorkerPool(WorkerPoolConfig config, Spawner spawner, Listener& listener)
+    : config_(config), spawner_(std::move(spawner)), listener_(listener) {}
+
+WorkerPool::~WorkerPool() {
+  stop_all();
+}
+
+void WorkerPool::add(const std::string& engine) {
+  auto w = std::make_unique<Worker>();
+  w->engine = engine;
+  spawn(*w);
+  workers_.push_back(std::move(w));
+}
+
+std::size_t WorkerPool::count(const std::string& engine) const {
+  return static_cast<std::size_t>(std::count_if(
+      workers_.begin(), workers_.end(), [&](const auto& w) { return w->engine == engine; }));
+}
+
+void WorkerPool::spawn(Worker& w) {
+  w.in = worker::FrameBuffer();
+  w.out.clear();
+  try {
+    w.proc = spawner_(w.engine);
+    w.state = WorkerState::kStarting;
+    w.deadline = Clock::now() + config_.startup_timeout;
+  } catch (const std::exception& e) {
+    obs::log_error("engine {}: cannot start worker: {}", w.engine, e.what());
+    w.state = WorkerState::kDead;
+    w.respawn_at = Clock::now() + config_.spawn_retry;
+  }
+}
+
+void WorkerPool::poll_set(std::vector<pollfd>& fds, std::vector<Worker*>& polled) const {
+  for (const auto& w : workers_) {
+    if (w->proc.fd < 0) continue;
+    const short events = static_cast<short>(POLLIN | (w->out.empty() ? 0 : POLLOUT));
+    fds.push_back(pollfd{w->proc.fd, events, 0});
+    polled.push_back(w.get());
+  }
+}
+
+void WorkerPool::service(Worker& w, short revents) {
+  if ((revents & POLLOUT) != 0 && !w.out.empty()) write(w);
+  if (w.state != WorkerState::kDead && (revents & (POLLIN | POLLHUP | POLLERR)) != 0) read(w);
+}
+
+void WorkerPool::read(Worker& w) {
+  // A bounded number of reads per wake-up, so one fast worker cannot starve the others; poll
+  // reports the rest at once.
+  for (int reads = 0; reads < 16; ++reads) {
+    auto space = w.in.prepare();
+    const ssize_t n = ::read(w.proc.fd, space.data(), space.size());
+    if (n > 0) {
+      w.in.commit(static_cast<std::size_t>(n));
+      try {
+        while (auto frame = w.in.next()) {
+          listener_.on_frame(w, *frame);
+          if (w.state == WorkerState::kDead) return;
+        }
+      } catch (const std::exception& e) {
+        lose(w, e.what());
+        return;
+      }
+      continue;
     }
-    worker.pid = -1;
-  }
-  if (worker.fd >= 0) {
-    ::close(worker.fd);
-    worker.fd = -1;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    lose(w, n == 0 ? "exited" : std::strerror(errno));
+    return;
   }
 }
 
-std::string self_executable() {
-  std::vector<char> buf(4096);
-  const ssize_t n = ::readlink("/proc/self/exe", buf.data(), buf.size() - 1);
-  if (n <= 0) throw Error(ErrorCode::kInternal, "cannot read /proc/self/exe");
-  return std::string(buf.data(), static_cast<std::size_t>(n));
+void WorkerPool::write(Worker& w) {
+  std::size_t off = 0;
+  while (off < w.out.size()) {
+    const ssize_t n = ::send(w.proc.fd, w.out.data() + off, w.out.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // poll says when
+    w.out.erase(0, off);
+    lose(w, n < 0 ? std::strerror(errno) : "socket closed");
+    return;
+  }
+  w.out.erase(0, off);
+}
+
+void WorkerPool::send(Worker& w, const std::string& frame) {
+  w.out.append(frame);
+  write(w);
+}
+
+void WorkerPool::tick(Clock::time_point now) {
+  for (auto& w : workers_) {
+    if (w->state == WorkerState::kDead && w->respawn_at <= now) {
+      spawn(*w);
+    } else if (w->state != WorkerState::kDead && w->state != WorkerState::kIdle &&
+               w->deadline <= now) {
+      lose(*w,
+           w->state == WorkerState::kStarting ? "did not start in time" : "missed its deadline");
+    }
+  }
+}
+
+Worker::Clock::time_point WorkerPool::next_timer() const {
+  Clock::time_point t = Clock::time_point::max();
+  for (const auto& w : workers_) {
+    if (w->state == WorkerState::kDead)
+      t = std::min(t, w->respawn_at);
+    else if (w->state != WorkerState::kIdle)
+      t = std::min(t, w->deadline);
+  }
+  return t;
+}
+
+void WorkerPool::start_job(Worker& w, const worker::SynthesizeJob& job, std::uint64_t request_id,
+                           std::size_t segment, Clock::time_point deadline) {
+  std::string frame;
+  worker::encode(job, frame);
+  w.job_id = job.job_id;
+  w.request_id = request_id;
+  w.segment = segment;
+  w.state = WorkerState::kBusy;
+  w.deadline = deadline;
+  send(w, frame);
+}
+
+void WorkerPool::cancel_job(Worker& w) {
+  if (w.state != WorkerState::kBusy) return;
+  std::string frame;
+  worker::encode(worker::Cancel{w.job_id}, frame);
+  w.state = WorkerState::kCancelling;
+  w.deadline = std::min(w.deadline, Clock::now() + config_.cancel_grace);
+  send(w, frame);
+}
+
+void WorkerPool::job_finished(Worker& w) {
+  w.state = WorkerState::kIdle;
+  w.deadline = Clock::time_point::max();
+  w.failures = 0;
+  ++w.segments_done;
+}
+
+void WorkerPool::lose(Worker& w, const char* why) {
+  if (w.state == WorkerState::kDead) return;
+  const WorkerState had = w.state;
+  obs::log_warn("engine {}: worker {} {}", w.engine, w.proc.pid, why);
+  stop_worker(w.proc);
+  w.state = WorkerState::kDead;
+  w.out.clear();
+  ++w.restarts;
+  // Back off only when workers die without doing any work (a broken engine), so a killed
+  // worker comes back at once but a crash loop does not spin.
+  const int f = std::min(w.failures, 6);
+  w.respawn_at = Clock::now() + (f == 0 ? std::chrono::milliseconds(0)
+                                        : std::chrono::milliseconds(100 << (f - 1)));
+  ++w.failures;
+  listener_.on_lost(w, had, why);
+}
+
+void WorkerPool::stop_all() {
+  for (auto& w : workers_) {
+    stop_worker(w->proc);
+    w->state = WorkerState::kDead;
+  }
 }
 
 }  // namespace lector::sched

@@ -1,27 +1,112 @@
 #pragma once
-// Starting and stopping worker processes. The scheduler owns the handles; nothing here is
-// shared between threads.
+// The worker processes of every engine: spawning, respawning with backoff, per-job deadlines,
+// reading frames and writing without blocking.
+//
+// Threading: owned by the scheduler's loop thread; nothing here is thread-safe and nothing
+// blocks (sends that do not fit in the socket wait in a per-worker outbox until poll()
+// reports room).
 
-#include <sys/types.h>
+#include <poll.h>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "sched/worker_process.h"
+#include "worker/protocol.h"
 
 namespace lector::sched {
 
-struct SpawnedWorker {
-  pid_t pid = -1;
-  int fd = -1;  // our end of the socketpair, non-blocking, close-on-exec
+enum class WorkerState { kStarting, kIdle, kBusy, kCancelling, kDead };
+const char* to_string(WorkerState state) noexcept;
+
+struct Worker {
+  using Clock = std::chrono::steady_clock;
+  std::string engine;
+  SpawnedWorker proc;
+  WorkerState state = WorkerState::kDead;
+  worker::FrameBuffer in;
+  std::string out;  // frames not yet written to the socket
+  std::uint64_t job_id = 0;
+  std::uint64_t request_id = 0;
+  std::size_t segment = 0;
+  Clock::time_point deadline = Clock::time_point::max();
+  Clock::time_point respawn_at{};
+  int failures = 0;  // consecutive starts that never completed a job
+  std::uint64_t segments_done = 0;
+  std::uint64_t restarts = 0;
+
+  bool live() const { return state != WorkerState::kDead && state != WorkerState::kStarting; }
+  // A job is on it (running or being cancelled).
+  bool has_job() const { return state == WorkerState::kBusy || state == WorkerState::kCancelling; }
 };
 
-// Starts `exe worker --engine ENGINE --fd 3` with its end of a fresh socketpair as fd 3.
-// Uses posix_spawn: the server is never forked (espeak-ng hangs in a child forked after init).
-// Throws lector::Error(kUnavailable) when the process cannot be started.
-SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine);
+struct WorkerPoolConfig {
+  std::chrono::milliseconds startup_timeout{15000};
+  // A worker still busy this long after a Cancel is killed.
+  std::chrono::milliseconds cancel_grace{2000};
+  // How long a worker that cannot even be started waits before the next try.
+  std::chrono::milliseconds spawn_retry{5000};
+};
 
-// SIGKILLs the worker (if still running), reaps it and closes the socket.
-void stop_worker(SpawnedWorker& worker);
+class WorkerPool {
+ public:
+  using Clock = Worker::Clock;
+  // Starts a worker process for an engine (tests pass an in-process stand-in).
+  using Spawner = std::function<SpawnedWorker(const std::string& engine)>;
+  // What the pool reports to its owner, on the loop thread.
+  struct Listener {
+    virtual ~Listener() = default;
+    virtual void on_frame(Worker& w, const worker::FrameView& frame) = 0;
+    // The worker died, was killed or broke the protocol. `had` is the state it was in; a job
+    // it held (kBusy or kCancelling) is lost. It is respawned by the pool.
+    virtual void on_lost(Worker& w, WorkerState had, const char* why) = 0;
+  };
 
-// Path of the running executable, for spawning workers of the same binary.
-std::string self_executable();
+  WorkerPool(WorkerPoolConfig config, Spawner spawner, Listener& listener);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Adds a worker of `engine` and starts it.
+  void add(const std::string& engine);
+  std::size_t count(const std::string& engine) const;
+  const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+
+  // Poll set: appends one entry per worker with a socket; `polled` gets the matching workers.
+  void poll_set(std::vector<pollfd>& fds, std::vector<Worker*>& polled) const;
+  // Reads and writes what poll reported for `w`.
+  void service(Worker& w, short revents);
+  // Respawns workers that are due and kills those past their deadline.
+  void tick(Clock::time_point now);
+  Clock::time_point next_timer() const;
+
+  // Sends a job to an idle worker; it must finish before `deadline`.
+  void start_job(Worker& w, const worker::SynthesizeJob& job, std::uint64_t request_id,
+                 std::size_t segment, Clock::time_point deadline);
+  // Asks a busy worker to stop its job; it is killed if it has not answered within the grace.
+  void cancel_job(Worker& w);
+  // The worker's job ended with Done or Error: it is idle again.
+  void job_finished(Worker& w);
+  // Treats the worker as lost (protocol violation): kills it and tells the listener.
+  void lose(Worker& w, const char* why);
+
+  // Kills and reaps every worker.
+  void stop_all();
+
+ private:
+  void spawn(Worker& w);
+  void read(Worker& w);
+  void write(Worker& w);
+  void send(Worker& w, const std::string& frame);
+
+  WorkerPoolConfig config_;
+  Spawner spawner_;
+  Listener& listener_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
 
 }  // namespace lector::sched
