@@ -8,7 +8,9 @@
 #include <utility>
 
 #include "core/error.h"
-#include "text/segmenter_internal.h"
+#include "text/char_class.h"
+#include "text/cut_rules.h"
+#include "text/sentence_breaker.h"
 #include "text/utf8.h"
 
 namespace lector::text {
@@ -59,7 +61,7 @@ bool settles_boundary(char32_t c) noexcept {
 // look-back; so does a full stop or question mark that cannot be the letter-led kind, which
 // starts a new ending of its own (". . . ." would otherwise offer no place to start again).
 bool can_restart_at(std::string_view text, std::size_t pos) noexcept {
-  switch (sentence_break(detail::decode_at(text, pos).first)) {
+  switch (sentence_break(decode_at(text, pos).value)) {
     case U_SB_CLOSE:
     case U_SB_SP:
     case U_SB_EXTEND:
@@ -71,7 +73,7 @@ bool can_restart_at(std::string_view text, std::size_t pos) noexcept {
     case U_SB_ATERM:
     case U_SB_STERM:
       if (pos == 0) return false;
-      switch (sentence_break(detail::decode_at(text, detail::previous_start(text, pos)).first)) {
+      switch (sentence_break(decode_at(text, previous_start(text, pos)).value)) {
         case U_SB_SP:
         case U_SB_CLOSE:
         case U_SB_ATERM:
@@ -83,27 +85,6 @@ bool can_restart_at(std::string_view text, std::size_t pos) noexcept {
     default:
       return true;
   }
-}
-
-constexpr bool is_continuation_byte(char byte) noexcept {
-  return (static_cast<unsigned char>(byte) & 0xC0U) == 0x80U;
-}
-
-// Bytes at the end of `s` that begin a multi-byte UTF-8 sequence too short to be complete. Keeping
-// them for the next fragment decodes the text exactly as a whole: a lead byte never continues an
-// earlier sequence, so everything before it decodes the same whatever follows.
-std::size_t incomplete_tail(std::string_view s) noexcept {
-  for (std::size_t back = 1; back <= std::min<std::size_t>(3, s.size()); ++back) {
-    if (is_continuation_byte(s[s.size() - back])) continue;
-    const auto byte = static_cast<unsigned char>(s[s.size() - back]);
-    const std::size_t length = byte >= 0xF0U ? 4 : byte >= 0xE0U ? 3 : byte >= 0xC0U ? 2 : 1;
-    return length > back ? back : 0;
-  }
-  return 0;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  return detail::trim_right(detail::trim_left(s));
 }
 
 }  // namespace
@@ -123,7 +104,7 @@ std::vector<std::string> IncrementalSegmenter::feed(std::string_view fragment) {
   if (fragment.empty()) return {};
   std::string chunk = std::exchange(incomplete_, {});
   chunk += fragment;
-  const std::size_t tail = incomplete_tail(chunk);
+  const std::size_t tail = utf8_incomplete_tail(chunk);
   incomplete_.assign(chunk, chunk.size() - tail, tail);
   chunk.resize(chunk.size() - tail);
 
@@ -144,7 +125,7 @@ std::vector<std::string> IncrementalSegmenter::on_quiet() {
   // The last word is complete if white space followed it or it is punctuation or a CJK character
   // (each of which is a word); a letter may still be followed by more of its word.
   const std::string_view buffer = buffer_;
-  const char32_t last = detail::decode_at(text, detail::previous_start(text, text.size())).first;
+  const char32_t last = decode_at(text, previous_start(text, text.size())).value;
   const bool word_complete = space_pending_ || !detail::is_word_char(last) ||
                              (detail::is_word_per_char(last) && incomplete_.empty());
   std::size_t cut = text.size();
@@ -184,7 +165,7 @@ std::size_t IncrementalSegmenter::pending_chars() const {
 }
 
 std::string_view IncrementalSegmenter::pending() const {
-  return trim(std::string_view(buffer_).substr(emitted_));
+  return detail::trim(std::string_view(buffer_).substr(emitted_));
 }
 
 // normalize() stays the one definition of clean-up. Run on the chunk between two letters, it also
@@ -262,7 +243,7 @@ bool IncrementalSegmenter::is_settled(std::size_t boundary) const {
 bool IncrementalSegmenter::contains_settling(std::size_t from) const {
   const std::string_view buffer = buffer_;
   for (std::size_t pos = from; pos < buffer.size();) {
-    const auto [value, length] = detail::decode_at(buffer, pos);
+    const auto [value, length] = decode_at(buffer, pos);
     if (settles_boundary(value)) return true;
     pos += length;
   }
@@ -275,7 +256,7 @@ bool IncrementalSegmenter::contains_settling(std::size_t from) const {
 void IncrementalSegmenter::move_scan_start(std::size_t open_boundary) {
   const std::string_view buffer = buffer_;
   for (std::size_t pos = open_boundary; pos > scan_begin_;) {
-    pos = detail::previous_start(buffer, pos);
+    pos = previous_start(buffer, pos);
     if (pos <= scan_begin_) break;
     if (can_restart_at(buffer, pos) || open_boundary - pos > kMaxLookBack) {
       scan_begin_ = pos;
@@ -288,7 +269,7 @@ void IncrementalSegmenter::finish_sentence(std::size_t end, std::vector<std::str
   const std::string_view buffer = buffer_;
   std::vector<std::string_view> pieces;
   if (piece_begin_ < end) {
-    const std::string_view sentence = trim(buffer.substr(piece_begin_, end - piece_begin_));
+    const std::string_view sentence = detail::trim(buffer.substr(piece_begin_, end - piece_begin_));
     if (!sentence.empty()) detail::append_capped(sentence, cap_, pieces);
   }
   if (first_piece_pending_) {
@@ -307,7 +288,8 @@ bool IncrementalSegmenter::cut_long_piece(std::size_t open_boundary,
                                           std::vector<std::string>& out) {
   if (piece_begin_ >= open_boundary) return false;
   const std::string_view buffer = buffer_;
-  const std::string_view known = trim(buffer.substr(piece_begin_, open_boundary - piece_begin_));
+  const std::string_view known =
+      detail::trim(buffer.substr(piece_begin_, open_boundary - piece_begin_));
   // No piece has more code points than bytes.
   if (known.size() <= cap_) return false;
   const std::size_t cut = detail::cap_cut(known, cap_);
@@ -335,11 +317,12 @@ void IncrementalSegmenter::cut_first_fragment(std::size_t open_boundary,
   const std::size_t min_words = options_.segmenter.first_fragment_min_words;
   if (min_words == 0 || piece_begin_ >= open_boundary) return;
   const std::string_view buffer = buffer_;
-  const std::string_view known = trim(buffer.substr(piece_begin_, open_boundary - piece_begin_));
+  const std::string_view known =
+      detail::trim(buffer.substr(piece_begin_, open_boundary - piece_begin_));
   const std::size_t cut = detail::find_first_fragment_cut(known, min_words);
   if (cut == 0) return;
   for (std::size_t pos = cut; pos < known.size();) {
-    const auto [value, length] = detail::decode_at(known, pos);
+    const auto [value, length] = decode_at(known, pos);
     if (detail::is_word_char(value)) break;
     if (detail::is_clause_mark(value)) return;
     pos += length;
@@ -363,7 +346,7 @@ void IncrementalSegmenter::emit_new(const std::vector<std::string_view>& pieces,
     const std::size_t end = begin + piece.size();
     if (end <= emitted_) continue;
     const std::size_t from = std::max(begin, emitted_);
-    emit(trim(buffer.substr(from, end - from)), out);
+    emit(detail::trim(buffer.substr(from, end - from)), out);
   }
 }
 
@@ -377,17 +360,15 @@ void IncrementalSegmenter::compact() {
   const std::size_t longest = breaker_->longest_abbreviation();
   if (!buffer.empty() && scan_begin_ > longest) {
     std::size_t keep = std::min({piece_begin_, scan_begin_ - longest - 1, buffer.size() - 1});
-    while (keep > context_begin_ && is_continuation_byte(buffer[keep])) {
-      --keep;
-    }
+    if (keep > context_begin_) keep = code_point_start(buffer, keep);
     const auto is_valid_start = [&](std::size_t pos) {
       if (buffer[pos - 1] == ' ') return true;
-      const char32_t c = detail::decode_at(buffer, pos).first;
+      const char32_t c = decode_at(buffer, pos).value;
       return !detail::is_space(c) && !detail::is_opener(c);
     };
     const std::size_t limit = keep;
     while (keep > context_begin_ && !is_valid_start(keep)) {
-      keep = detail::previous_start(buffer, keep);
+      keep = previous_start(buffer, keep);
       // A run of openers this long keeps its context; it only costs memory.
       if (limit - keep > kMaxLookBack) keep = context_begin_;
     }

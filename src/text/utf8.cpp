@@ -1,61 +1,19 @@
 #include "text/utf8.h"
 
+#include <unicode/utf8.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace lector::text {
 namespace {
 
-struct Decoded {
-  char32_t code_point = 0;
-  std::size_t length = 0;  // bytes consumed; 0 means the sequence at `pos` is ill-formed
-};
-
-constexpr bool is_continuation(std::uint8_t byte) noexcept {
-  return (byte & 0xC0U) == 0x80U;
+// ICU's macros read bytes as uint8_t; a char pointer would mix signed and unsigned arithmetic.
+const std::uint8_t* bytes_of(std::string_view s) noexcept {
+  return reinterpret_cast<const std::uint8_t*>(s.data());
 }
 
-// Decodes one code point following Unicode's table of well-formed byte sequences (Table 3-7).
-// Checking the second byte's range per lead byte is what rejects overlongs (E0 80..9F,
-// F0 80..8F), surrogates (ED A0..BF) and values above U+10FFFF (F4 90.., F5..FF) without a
-// separate range check after decoding.
-Decoded decode(std::string_view s, std::size_t pos) noexcept {
-  const auto byte_at = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
-  const std::uint8_t lead = byte_at(pos);
-  if (lead < 0x80U) return {lead, 1};
-
-  std::size_t length = 0;
-  std::uint8_t second_min = 0x80U;
-  std::uint8_t second_max = 0xBFU;
-  char32_t value = 0;
-  if (lead >= 0xC2U && lead <= 0xDFU) {
-    length = 2;
-    value = lead & 0x1FU;
-  } else if (lead >= 0xE0U && lead <= 0xEFU) {
-    length = 3;
-    value = lead & 0x0FU;
-    if (lead == 0xE0U) second_min = 0xA0U;
-    if (lead == 0xEDU) second_max = 0x9FU;
-  } else if (lead >= 0xF0U && lead <= 0xF4U) {
-    length = 4;
-    value = lead & 0x07U;
-    if (lead == 0xF0U) second_min = 0x90U;
-    if (lead == 0xF4U) second_max = 0x8FU;
-  } else {
-    // 80..BF (stray continuation), C0/C1 (always overlong), F5..FF (beyond U+10FFFF).
-    return {};
-  }
-  if (s.size() - pos < length) return {};
-
-  const std::uint8_t second = byte_at(pos + 1);
-  if (second < second_min || second > second_max) return {};
-  value = (value << 6U) | (second & 0x3FU);
-  for (std::size_t i = 2; i < length; ++i) {
-    const std::uint8_t next = byte_at(pos + i);
-    if (!is_continuation(next)) return {};
-    value = (value << 6U) | (next & 0x3FU);
-  }
-  return {value, length};
-}
+constexpr char32_t kReplacement = 0xFFFD;
 
 // Unicode's White_Space property; every one of these becomes a plain space.
 constexpr bool is_white_space(char32_t c) noexcept {
@@ -70,49 +28,110 @@ constexpr bool is_removed(char32_t c) noexcept {
   return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xFEFF;
 }
 
-void append_utf8(std::string& out, char32_t c) {
-  const auto byte = [](char32_t v) { return static_cast<char>(static_cast<std::uint8_t>(v)); };
-  if (c < 0x80) {
-    out.push_back(byte(c));
-  } else if (c < 0x800) {
-    out.push_back(byte(0xC0U | (c >> 6U)));
-    out.push_back(byte(0x80U | (c & 0x3FU)));
-  } else if (c < 0x10000) {
-    out.push_back(byte(0xE0U | (c >> 12U)));
-    out.push_back(byte(0x80U | ((c >> 6U) & 0x3FU)));
-    out.push_back(byte(0x80U | (c & 0x3FU)));
-  } else {
-    out.push_back(byte(0xF0U | (c >> 18U)));
-    out.push_back(byte(0x80U | ((c >> 12U) & 0x3FU)));
-    out.push_back(byte(0x80U | ((c >> 6U) & 0x3FU)));
-    out.push_back(byte(0x80U | (c & 0x3FU)));
-  }
-}
-
 }  // namespace
 
+DecodedChar decode_at(std::string_view s, std::size_t pos) noexcept {
+  // U8_NEXT follows Unicode's table of well-formed byte sequences (Table 3-7): it rejects
+  // overlongs, surrogates and values above U+10FFFF and never reads past `size`. On an error it
+  // skips the whole ill-formed subsequence; here only its first byte is consumed, so that a
+  // truncated sequence reads the same whether or not more bytes follow it (see
+  // utf8_incomplete_tail).
+  std::size_t next = pos;
+  UChar32 c = 0;
+  U8_NEXT(bytes_of(s), next, s.size(), c);
+  if (c < 0) return {kReplacement, 1};
+  return {static_cast<char32_t>(c), next - pos};
+}
+
+char32_t decode_next(std::string_view s, std::size_t& pos) noexcept {
+  const DecodedChar d = decode_at(s, pos);
+  pos += d.length;
+  return d.value;
+}
+
+std::size_t previous_start(std::string_view s, std::size_t end) noexcept {
+  // The sequence ending at `end` starts at the last byte that is not a trail byte; it counts
+  // only if U8_NEXT reads a well-formed sequence from there to exactly `end`. U8_PREV would find
+  // the same sequences, but it steps back over an ill-formed run as one unit, which decode_at
+  // reads byte by byte.
+  const std::string_view before = s.substr(0, end);
+  for (std::size_t back = 1; back <= std::min<std::size_t>(U8_MAX_LENGTH, end); ++back) {
+    if (U8_IS_TRAIL(bytes_of(before)[end - back])) continue;
+    return decode_at(before, end - back).length == back ? end - back : end - 1;
+  }
+  return end - 1;
+}
+
+std::size_t code_point_start(std::string_view s, std::size_t pos) noexcept {
+  if (!U8_IS_TRAIL(bytes_of(s)[pos])) return pos;
+  // Trail bytes never start a sequence, so at most one of the three bytes before `pos` can start
+  // a well-formed sequence that covers it.
+  for (std::size_t back = 1; back < U8_MAX_LENGTH && back <= pos; ++back) {
+    const DecodedChar d = decode_at(s, pos - back);
+    if (d.length > back) return pos - back;
+  }
+  return pos;
+}
+
 bool is_valid_utf8(std::string_view s) noexcept {
+  const std::uint8_t* bytes = bytes_of(s);
   std::size_t pos = 0;
   while (pos < s.size()) {
-    // Most request text is ASCII; skipping it byte by byte avoids the general decoder.
-    if (static_cast<std::uint8_t>(s[pos]) < 0x80U) {
-      ++pos;
-      continue;
-    }
-    const Decoded d = decode(s, pos);
-    if (d.length == 0) return false;
-    pos += d.length;
+    UChar32 c = 0;
+    U8_NEXT(bytes, pos, s.size(), c);
+    if (c < 0) return false;
   }
   return true;
 }
 
 std::size_t count_code_points(std::string_view s) noexcept {
-  // In valid UTF-8 every code point has exactly one byte that is not a continuation byte.
   std::size_t count = 0;
-  for (const char c : s) {
-    if (!is_continuation(static_cast<std::uint8_t>(c))) ++count;
+  for (std::size_t pos = 0; pos < s.size(); ++count) {
+    // Most text is ASCII; skipping it byte by byte avoids a call per character.
+    if (U8_IS_SINGLE(bytes_of(s)[pos])) {
+      ++pos;
+    } else {
+      decode_next(s, pos);
+    }
   }
   return count;
+}
+
+std::size_t utf8_offset(std::string_view s, std::size_t index) noexcept {
+  std::size_t pos = 0;
+  for (std::size_t n = 0; n < index && pos < s.size(); ++n) decode_next(s, pos);
+  return pos;
+}
+
+std::string_view utf8_substr(std::string_view s, std::size_t first, std::size_t count) noexcept {
+  const std::string_view rest = s.substr(utf8_offset(s, first));
+  return rest.substr(0, utf8_offset(rest, count));
+}
+
+std::size_t utf8_incomplete_tail(std::string_view s) noexcept {
+  // The sequence at the end starts at the last byte that is not a trail byte; a lead byte more
+  // than three bytes back would start a sequence that is complete or too long.
+  for (std::size_t back = 1; back <= std::min<std::size_t>(3, s.size()); ++back) {
+    const std::uint8_t byte = bytes_of(s)[s.size() - back];
+    if (U8_IS_TRAIL(byte)) continue;
+    // ASCII and the bytes that never lead a sequence (C0, C1, F5..FF) end nothing incomplete.
+    if (!U8_IS_LEAD(byte)) return 0;
+    if (static_cast<std::size_t>(U8_COUNT_TRAIL_BYTES(byte)) + 1 <= back) return 0;
+    // Reaching the end means every byte read so far fits a well-formed sequence; "E0 80" stops
+    // after E0 because no U+0800..U+0FFF sequence has 80 second.
+    std::size_t pos = s.size() - back;
+    UChar32 c = 0;
+    U8_NEXT(bytes_of(s), pos, s.size(), c);
+    return pos == s.size() ? back : 0;
+  }
+  return 0;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  std::uint8_t buffer[U8_MAX_LENGTH];
+  std::size_t length = 0;
+  U8_APPEND_UNSAFE(buffer, length, c);
+  out.append(reinterpret_cast<const char*>(buffer), length);
 }
 
 std::string normalize(std::string_view s) {
@@ -123,11 +142,9 @@ std::string normalize(std::string_view s) {
   bool pending_space = false;
   std::size_t pos = 0;
   while (pos < s.size()) {
-    const Decoded d = decode(s, pos);
     // Valid input is a precondition; should it be violated, each bad byte becomes U+FFFD so
     // the output is still valid UTF-8 and nothing is read out of bounds.
-    const char32_t c = d.length == 0 ? char32_t{0xFFFD} : d.code_point;
-    pos += d.length == 0 ? 1 : d.length;
+    const char32_t c = decode_next(s, pos);
 
     // White space is tested first: tab, LF, CR and NEL are controls that must become spaces.
     if (is_white_space(c)) {
