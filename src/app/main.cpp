@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
   const auto built_in = lector::engine::engine_names();
-  if (enabled_engines.empty()) enabled_engines = built_in;
+  if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
   for (const std::string& name : enabled_engines) {
     if (std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
       std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());

@@ -315,7 +315,7 @@ void Scheduler::handle_frame(Worker& w, const worker::FrameView& frame) {
         obs::log_info("engine {}: {} voices at {} Hz", w.engine, hello.voices.size(),
                       hello.sample_rate);
         engines_[w.engine] = EngineInfo{w.engine, hello.sample_rate, std::move(hello.voices),
-                                        std::move(hello.variants)};
+                                        std::move(hello.variants), hello.caps};
         started_cv_.notify_all();
       }
       return;

@@ -41,6 +41,7 @@ struct EngineInfo {
   int sample_rate = 0;
   std::vector<VoiceInfo> voices;
   std::vector<std::string> variants;  // accepted as "voice+variant"
+  worker::Capabilities caps;          // as the engine's worker reported them in its Hello
   // A voice by name; "voice+variant" finds the base voice when the variant exists.
   const VoiceInfo* find_voice(const std::string& name) const;
 };
