@@ -292,7 +292,8 @@ void init_festival(LISP* anchor) {
               "(lector.empty_wave UTT)\n  Lector: give UTT an empty waveform.");
   init_subr_1("lector.scale_f0", lector_scale_f0,
               "(lector.scale_f0 UTT)\n  Lector: scale UTT's F0 targets by the request's pitch.");
-  // One form, so that the file's forms run in order under one error handler.
+  // lector's Scheme helpers (festival_prelude.scm says what each does and why), as one form so
+  // that the file's forms run in order under one error handler.
   if (!eval("(begin\n" + std::string(festival_prelude()) + "\n)"))
     throw Error(ErrorCode::kUnavailable, "festival rejected lector's helpers");
 
