@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve
       ->add_option("--workers", workers,
-                   "Worker processes per engine (default: number of cores; festival: 1)")
+                   "Worker processes per engine (default: the engine's own: one per core, festival 1)")
       ->check(CLI::Range(1, 256));
   std::vector<std::string> pools;
   serve->add_option("--pool", pools,
@@ -146,15 +146,17 @@ int main(int argc, char** argv) {
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
   const auto built_in = lector::engine::engine_names();
-  if (enabled_engines.empty()) enabled_engines = built_in;
+  if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
   for (const std::string& name : enabled_engines) {
     if (std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
       std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
       return 2;
     }
-    // A festival worker holds about 90 MB; one is the default unless --workers says otherwise.
-    const bool workers_given = serve->count("--workers") > 0;
-    sched_config.workers[name] = name == "festival" && !workers_given ? 1 : workers;
+    // Without --workers each engine's pool takes the size its workers announce in Hello
+    // (one per core; festival, at about 320 MB a worker, one).
+    sched_config.workers[name] = serve->count("--workers") > 0
+                                     ? workers
+                                     : lector::sched::SchedulerConfig::kEngineDefault;
   }
   for (const std::string& pool : pools) {
     const auto eq = pool.find('=');
@@ -192,8 +194,7 @@ int main(int argc, char** argv) {
     lector::api::Api api(scheduler, api_config);
     lector::http::HttpServer server(api, http_config);
     server.listen();
-    lector::obs::log_info("listening on http://{}:{} ({} workers per engine)", http_config.host,
-                          server.port(), workers);
+    lector::obs::log_info("listening on http://{}:{}", http_config.host, server.port());
     server.run();
     scheduler.stop();
   } catch (const std::exception& e) {

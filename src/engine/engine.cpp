@@ -8,16 +8,28 @@
 #ifdef LECTOR_HAVE_FESTIVAL
 #include "engine/festival_engine.h"
 #endif
+#ifdef LECTOR_HAVE_TONE
+#include "engine/tone_engine.h"
+#endif
 
 namespace lector::engine {
 
-std::vector<std::string> engine_names() {
+std::vector<std::string> default_engine_names() {
   std::vector<std::string> names{"espeak"};
 #ifdef LECTOR_HAVE_FLITE
   names.push_back("flite");
 #endif
 #ifdef LECTOR_HAVE_FESTIVAL
   names.push_back("festival");
+#endif
+  return names;
+}
+
+std::vector<std::string> engine_names() {
+  std::vector<std::string> names = default_engine_names();
+  // The test engine must never answer a user's request by accident: it runs only when named.
+#ifdef LECTOR_HAVE_TONE
+  names.push_back("tone");
 #endif
   return names;
 }
@@ -29,6 +41,9 @@ std::unique_ptr<Engine> make_engine(std::string_view name) {
 #endif
 #ifdef LECTOR_HAVE_FESTIVAL
   if (name == "festival") return std::make_unique<FestivalEngine>();
+#endif
+#ifdef LECTOR_HAVE_TONE
+  if (name == "tone") return std::make_unique<ToneEngine>();
 #endif
   throw Error(ErrorCode::kBadParameter, "unknown engine '" + std::string(name) + "'", "engine");
 }

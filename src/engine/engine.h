@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "engine/capabilities.h"
 
 namespace lector::engine {
 
@@ -27,6 +28,11 @@ class AudioSink {
                        std::uint64_t sample_offset) {
     (void)text_offset, (void)text_length, (void)sample_offset;
   }
+  // For an engine that pauses between chunks of audio (the test engine's delays): delivers
+  // the audio the sink holds back for batching, so that it is not delayed by the pause, and
+  // returns false when the synthesis should stop (as on_audio would). Cheap enough to call
+  // every few milliseconds.
+  virtual bool keep_going() { return true; }
 };
 
 class Engine {
@@ -37,14 +43,20 @@ class Engine {
   virtual std::vector<VoiceInfo> voices() const = 0;
   // Variants a voice name may carry as "name+variant"; none by default.
   virtual std::vector<std::string> variants() const { return {}; }
+  virtual Capabilities capabilities() const = 0;
   // Synthesizes `text` (plain text, never markup) with voice `voice` (a VoiceInfo::name).
   // Returns false when the sink stopped it. Throws lector::Error on failure.
   virtual bool synthesize(const std::string& voice, const SynthParams& params,
                           std::string_view text, AudioSink& sink) = 0;
 };
 
-// Names accepted by make_engine, in the order `lector serve` offers them.
+// Names accepted by make_engine: the default set, then the opt-in engines (the test engine
+// `tone` when built with LECTOR_TEST_ENGINE).
 std::vector<std::string> engine_names();
+
+// The engines `lector serve` runs when --engines is not given, in the order it offers them.
+// Opt-in engines run only when named.
+std::vector<std::string> default_engine_names();
 
 // Creates and initialises an engine. Throws lector::Error when `name` is unknown or the
 // engine's library cannot initialise.

@@ -20,6 +20,10 @@ class EspeakEngine final : public Engine {
   int sample_rate() const override { return sample_rate_; }
   std::vector<VoiceInfo> voices() const override { return voices_; }
   std::vector<std::string> variants() const override { return variants_; }
+  // Word marks from espeak-ng's word events; workers are small, so one per core.
+  Capabilities capabilities() const override {
+    return {.word_timings = true, .default_workers = 0, .memory_mb_per_worker = 20};
+  }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;
 

@@ -1,23 +1,19 @@
 #include "engine/festival_engine.h"
 
 #include <festival.h>
-#include <iconv.h>
-#include <locale.h>
 #include <text.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <exception>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include "core/error.h"
+#include "engine/festival_text.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -40,7 +36,20 @@ extern char* stack_limit_ptr;
 extern long stack_size;
 
 namespace lector::engine {
+
+// festival_prelude.scm, embedded at build time (cmake/embed.cmake).
+std::string_view festival_prelude();
+
 namespace {
+
+using festival_text::display_name;
+using festival_text::format_number;
+using festival_text::is_plain_name;
+using festival_text::lower;
+using festival_text::plain_punctuation;
+using festival_text::to_bcp47;
+using festival_text::to_gender;
+using festival_text::to_voice_charset;
 
 // Festival itself leaks under LeakSanitizer (a bare festival_initialize + two SynthText calls
 // report 220 KB; resident memory stays flat over thousands of utterances, so the lost blocks
@@ -64,75 +73,6 @@ void anchor_stack(LISP* local) {
   stack_start_ptr = local;
   stack_limit_ptr = reinterpret_cast<char*>(local) - stack_size;
 }
-
-// Helpers, defined once. Everything here is fixed text: user input never reaches the Scheme
-// reader.
-//
-// Festival voices set global variables and parameters, some when their file is loaded and the
-// rest each time they are selected, and none undoes everything the others set: after a Czech
-// voice, for example, the Hindi voice keeps Czech's intonation settings and every utterance
-// fails or crashes. So the first time a voice is selected it starts from festival's start-up
-// state (lector.pristine, and Param through lector.restore_params), and the state it leaves is
-// recorded (lector.states, lector.capture_params); every later selection restores that record
-// before running the voice's function again. select_voice then notes the voice's own speed and
-// hooks so that set_params can scale them for each request without drifting.
-//
-// lector.guarded_wave_synth wraps Wave_Synth to skip waveform generation for an utterance
-// without segments (text a voice cannot read, such as Latin script for the Indic voices, or a
-// lone "..."), on which UniSyn dereferences an empty F0 track and crashes the process; such an
-// utterance gets an empty wave so that after_synth_hooks still find one. The Italian voices
-// reload synthesis.scm, which redefines Wave_Synth, so select_voice wraps it again.
-constexpr const char* kPrelude[] = {
-    R"((set! lector.globals
-         '(token.whitespace token.punctuation token.prepunctuation token.singlecharsymbols
-           token.unknown_word_name token_to_words pos_lex_name pos_ngram_name pos_map
-           pos_supported guess_pos phrase_cart_tree phr_break_params int_accent_cart_tree
-           int_tone_cart_tree int_lr_params int_general_params int_simple_params
-           duration_cart_tree duration_ph_info postlex_rules_hooks postlex_vowel_reduce_cart_tree
-           after_analysis_hooks after_synth_hooks UniSyn_module_hooks diphone_module_hooks
-           us_abs_offset us_rel_offset us_gain window_factor FP_duration FP_F0 energy_cart_tree
-           energy_ph_info clunits_params hts_engine_params hts_feats_list)))",
-    R"((define (lector.capture)
-         (mapcar (lambda (s) (list s (if (symbol-bound? s) (symbol-value s) 'lector.unbound)))
-                 lector.globals)))",
-    R"((define (lector.restore state)
-         (mapcar (lambda (p)
-                   (if (not (eq? (cadr p) 'lector.unbound)) (set-symbol-value! (car p) (cadr p))))
-                 state)))",
-    R"((set! lector.pristine (lector.capture)))",
-    R"((set! lector.states nil))",
-    R"((define (lector.guarded_wave_synth utt)
-         (if (utt.relation.first utt 'Segment)
-             (lector.wave_synth utt)
-             (lector.empty_wave utt))))",
-    R"((define (lector.guard_wave_synth)
-         (if (not (eq? Wave_Synth lector.guarded_wave_synth))
-             (begin
-               (set! lector.wave_synth Wave_Synth)
-               (set! Wave_Synth lector.guarded_wave_synth)))))",
-    R"((define (lector.select_voice name)
-         (voice_reset)
-         (let ((state (assoc name lector.states)))
-           (lector.restore_params name)
-           (lector.restore (if state (cadr state) lector.pristine))
-           (voice.select name)
-           (if (not state)
-               (begin
-                 (set! lector.states (cons (list name (lector.capture)) lector.states))
-                 (lector.capture_params name))))
-         (lector.guard_wave_synth)
-         (set! lector.base_stretch (Parameter.get 'Duration_Stretch))
-         (set! lector.base_hts (if (symbol-bound? 'hts_engine_params) hts_engine_params nil))
-         (set! lector.base_aah
-               (cond ((null after_analysis_hooks) nil)
-                     ((consp after_analysis_hooks) after_analysis_hooks)
-                     (t (list after_analysis_hooks))))))",
-    R"((define (lector.set_params stretch rate)
-         (Parameter.set 'Duration_Stretch
-                        (* (if (number? lector.base_stretch) lector.base_stretch 1.0) stretch))
-         (set! hts_engine_params (cons (list "-r" rate) lector.base_hts))
-         (set! after_analysis_hooks (append lector.base_aah (list lector.scale_f0)))))",
-};
 
 struct Voice {
   VoiceInfo info;
@@ -282,18 +222,6 @@ bool eval(const std::string& command) {
   return festival_eval_command(command.c_str()) != 0;
 }
 
-std::string format_number(double v) {
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  if (ec != std::errc()) return "1";
-  return std::string(buf.data(), end);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // A festival string-valued description field ("" when absent or nil).
 std::string field(LISP alist, const char* key) {
   LISP entry = siod_assoc_str(key, alist);
@@ -301,103 +229,6 @@ std::string field(LISP alist, const char* key) {
   LISP value = car(cdr(entry));
   if (value == NIL || !(SYMBOLP(value) || STRINGP(value))) return {};
   return get_c_string(value);
-}
-
-std::string to_bcp47(const std::string& language, const std::string& dialect) {
-  static constexpr std::pair<const char*, const char*> kLanguages[] = {
-      {"english", "en"}, {"catalan", "ca"}, {"czech", "cs"},    {"finnish", "fi"},
-      {"hindi", "hi"},   {"italian", "it"}, {"marathi", "mr"},  {"russian", "ru"},
-      {"telugu", "te"},  {"spanish", "es"}, {"german", "de"},   {"french", "fr"},
-      {"welsh", "cy"},   {"polish", "pl"},  {"japanese", "ja"},
-  };
-  const std::string lang = lower(language);
-  if (lang == "english") {
-    const std::string d = lower(dialect);
-    if (d == "american") return "en-US";
-    if (d == "british" || d == "scottish") return "en-GB";
-  }
-  for (const auto& [name, tag] : kLanguages)
-    if (lang == name) return tag;
-  return "und";
-}
-
-std::string title_case(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-  return s;
-}
-
-bool is_plain_name(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
-}
-
-// Several voices' letter-to-sound rules (Russian, Italian) have no entry for typographic
-// quotes, dashes or the ellipsis and fail the whole utterance on them; ASCII forms read the same.
-std::string plain_punctuation(std::string_view utf8) {
-  static constexpr std::pair<std::string_view, std::string_view> kMap[] = {
-      {"\u00AB", "\""}, {"\u00BB", "\""}, {"\u201C", "\""}, {"\u201D", "\""}, {"\u201E", "\""},
-      {"\u201F", "\""}, {"\u2018", "'"},  {"\u2019", "'"},  {"\u201A", "'"},  {"\u201B", "'"},
-      {"\u2014", ", "}, {"\u2013", ", "}, {"\u2012", ", "}, {"\u2015", ", "}, {"\u2026", "..."}};
-  std::string out;
-  out.reserve(utf8.size());
-  for (std::size_t i = 0; i < utf8.size();) {
-    bool replaced = false;
-    for (const auto& [from, to] : kMap) {
-      if (utf8.substr(i, from.size()) == from) {
-        // A dash becomes a comma attached to the word before it: "a — b" -> "a, b".
-        if (to == ", ")
-          while (!out.empty() && out.back() == ' ') out.pop_back();
-        out.append(to);
-        i += from.size();
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) out.push_back(utf8[i++]);
-  }
-  return out;
-}
-
-// Festival reads bytes in the voice's declared character set; voices that declare none are
-// English and read ASCII. Characters the target set lacks are transliterated ("é" -> "e" for
-// ASCII) or become '?'.
-std::string to_voice_charset(std::string_view utf8, const std::string& coding) {
-  std::string out;
-  out.reserve(utf8.size());
-  if (coding == "utf-8" || coding == "utf8") {
-    for (char c : utf8) out.push_back(c == '\0' ? ' ' : c);
-    return out;
-  }
-  const std::string target = (coding.empty() ? std::string("ASCII") : coding) + "//TRANSLIT";
-  iconv_t cd = iconv_open(target.c_str(), "UTF-8");
-  if (cd == reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1))) return std::string(utf8);
-  // Transliteration tables are per locale; the C locale has almost none.
-  static const locale_t utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
-  const locale_t previous = utf8_locale != nullptr ? uselocale(utf8_locale) : nullptr;
-
-  std::string input(utf8);
-  char* in = input.data();
-  std::size_t in_left = input.size();
-  std::array<char, 4096> buf;
-  while (in_left > 0) {
-    char* o = buf.data();
-    std::size_t o_left = buf.size();
-    const std::size_t rc = iconv(cd, &in, &in_left, &o, &o_left);
-    out.append(buf.data(), static_cast<std::size_t>(o - buf.data()));
-    if (rc == static_cast<std::size_t>(-1) && errno != E2BIG) {
-      // Invalid UTF-8: drop the byte and its continuation bytes.
-      out.push_back(' ');
-      do {
-        ++in;
-        --in_left;
-      } while (in_left > 0 && (static_cast<unsigned char>(*in) & 0xC0) == 0x80);
-    }
-  }
-  if (previous != nullptr) uselocale(previous);
-  iconv_close(cd);
-  std::replace(out.begin(), out.end(), '\0', ' ');
-  return out;
 }
 
 // Selects `name` (a plain name from voice.list) unless it is already current. A voice that
@@ -461,8 +292,10 @@ void init_festival(LISP* anchor) {
               "(lector.empty_wave UTT)\n  Lector: give UTT an empty waveform.");
   init_subr_1("lector.scale_f0", lector_scale_f0,
               "(lector.scale_f0 UTT)\n  Lector: scale UTT's F0 targets by the request's pitch.");
-  for (const char* expr : kPrelude)
-    if (!eval(expr)) throw Error(ErrorCode::kUnavailable, "festival rejected lector's helpers");
+  // lector's Scheme helpers (festival_prelude.scm says what each does and why), as one form so
+  // that the file's forms run in order under one error handler.
+  if (!eval("(begin\n" + std::string(festival_prelude()) + "\n)"))
+    throw Error(ErrorCode::kUnavailable, "festival rejected lector's helpers");
 
   if (!eval("(set! lector.voices (voice.list))"))
     throw Error(ErrorCode::kUnavailable, "festival could not list its voices");
@@ -485,20 +318,12 @@ void init_festival(LISP* anchor) {
     v.info.engine_id = name;
     const std::string language = field(props, "language");
     const std::string dialect = field(props, "dialect");
-    const std::string gender = lower(field(props, "gender"));
     v.coding = lower(field(props, "coding"));
     v.info.language = to_bcp47(language, dialect);
-    v.info.gender = gender == "male"     ? Gender::kMale
-                    : gender == "female" ? Gender::kFemale
-                                         : Gender::kUnknown;
+    v.info.gender = to_gender(field(props, "gender"));
     // festvox-suopuhe-lj is a female speaker whose description says male.
     if (name == "suo_fi_lj_diphone") v.info.gender = Gender::kFemale;
-    std::string display = title_case(language.empty() ? "unknown" : language);
-    const std::string d = lower(dialect);
-    if (!d.empty() && d != "nil" && d != "none" && d != "comment")
-      display += " (" + title_case(dialect) + ")";
-    display += ", " + std::string(to_string(v.info.gender)) + ": " + name;
-    v.info.display_name = display;
+    v.info.display_name = display_name(language, dialect, v.info.gender, name);
 
     // A voice's output rate is whatever its waveform generator makes: ask it. A word every
     // front end reads, in the voice's charset.

@@ -8,7 +8,7 @@
 //
 // The constructor loads every voice festival lists, because festival only knows a voice's
 // language and gender (voice.description) and output rate after loading it; voices that fail
-// to load or to speak are left out. Expect about a second of start-up and 150 MB per process
+// to load or to speak are left out. Expect about two seconds of start-up and 320 MB per process
 // with the Debian voice packages installed.
 //
 // Text goes to festival's tokenizer as data (an EST token stream over the string, converted to
@@ -41,6 +41,11 @@ class FestivalEngine final : public Engine {
   // Most festival voices run at 16 kHz; see VoiceInfo::sample_rate for each one.
   int sample_rate() const override { return 16000; }
   std::vector<VoiceInfo> voices() const override;
+  // One worker by default: each holds every loaded voice (see above). Word timings are not
+  // reported yet.
+  Capabilities capabilities() const override {
+    return {.word_timings = false, .default_workers = 1, .memory_mb_per_worker = 319};
+  }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;
 };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "worker/protocol.h"
 
 namespace lector::sched {
 
@@ -21,6 +22,7 @@ struct EngineInfo {
   int sample_rate = 0;
   std::vector<VoiceInfo> voices;
   std::vector<std::string> variants;  // accepted as "voice+variant"
+  worker::Capabilities caps;          // as the engine's workers announce them
   // A voice by name; "voice+variant" finds the base voice when the variant exists.
   const VoiceInfo* find_voice(const std::string& name) const;
   // The rate a voice speaks at (its own, else the engine's).

@@ -42,7 +42,7 @@ Scheduler::~Scheduler() {
 
 void Scheduler::start() {
   for (const auto& [engine, count] : config_.workers)
-    for (int i = 0; i < count; ++i) pool_.add(engine);
+    for (int i = 0; i < std::max(count, 1); ++i) pool_.add(engine);
   thread_ = std::thread([this] { loop(); });
 
   std::unique_lock lock(snapshot_mu_);
@@ -195,6 +195,8 @@ void Scheduler::run_loop() {
     commands.clear();
     for (std::size_t i = 1; i < fds.size(); ++i)
       if (fds[i].revents != 0) pool_.service(*polled[i - 1], fds[i].revents);
+    for (const std::string& engine : grow_) pool_.add(engine);
+    grow_.clear();
     const Clock::time_point now = Clock::now();
     pool_.tick(now);
     serve_from_cache();
@@ -299,12 +301,22 @@ void Scheduler::on_frame(Worker& w, const worker::FrameView& frame) {
 void Scheduler::on_hello(Worker& w, worker::Hello hello) {
   std::lock_guard lock(snapshot_mu_);
   if (catalog_->engine(w.engine) != nullptr) return;
-  obs::log_info("engine {}: {} voices at {} Hz", w.engine, hello.voices.size(), hello.sample_rate);
+  std::size_t pool = pool_.count(w.engine);
+  if (config_.workers.at(w.engine) == SchedulerConfig::kEngineDefault) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t wanted = hello.caps.default_workers > 0
+                                   ? static_cast<std::size_t>(hello.caps.default_workers)
+                                   : cores;
+    for (; pool < wanted; ++pool) grow_.push_back(w.engine);
+  }
+  obs::log_info("engine {}: {} voices at {} Hz, {} worker(s) of about {} MB", w.engine,
+                hello.voices.size(), hello.sample_rate, pool, hello.caps.memory_mb_per_worker);
   auto info = std::make_shared<EngineInfo>();
   info->name = w.engine;
   info->sample_rate = hello.sample_rate;
   info->voices = std::move(hello.voices);
   info->variants = std::move(hello.variants);
+  info->caps = hello.caps;
   catalog_ = std::make_shared<const Catalog>(*catalog_, std::move(info));
   started_cv_.notify_all();
 }

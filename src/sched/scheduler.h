@@ -31,8 +31,11 @@
 namespace lector::sched {
 
 struct SchedulerConfig {
+  // Pool size meaning "what the engine's workers announce" (Capabilities::default_workers):
+  // one worker starts, and the pool grows to that size once it has said hello.
+  static constexpr int kEngineDefault = -1;
   std::string worker_exe;                       // binary to run as `worker`
-  std::map<std::string, int> workers;           // engine name -> pool size
+  std::map<std::string, int> workers;           // engine name -> pool size, or kEngineDefault
   std::size_t max_requests = 128;               // requests in flight before 503
   std::size_t lookahead = 4;                    // segments ahead of the head per request
   std::size_t max_buffered_bytes = 512u << 10;  // unread audio per request before throttling
@@ -163,6 +166,7 @@ class Scheduler final : private WorkerPool::Listener {
   // Loop thread only (and start()/stop() while the loop is not running).
   WorkerPool pool_;
   std::map<std::uint64_t, Request> requests_;  // by id = arrival order
+  std::vector<std::string> grow_;              // engines whose pool grows by one worker
   std::uint64_t next_job_id_ = 1;
   std::uint64_t rr_cursor_ = 0;  // request id served last, for round-robin
   SchedulerStats counters_;

@@ -119,6 +119,9 @@ void encode(const Hello& m, std::string& out) {
   }
   w.u32(static_cast<std::uint32_t>(m.variants.size()));
   for (const std::string& v : m.variants) w.str(v);
+  w.u8(m.caps.word_timings ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(m.caps.default_workers));
+  w.u32(static_cast<std::uint32_t>(m.caps.memory_mb_per_worker));
 }
 
 void encode(const SynthesizeJob& m, std::string& out) {
@@ -196,6 +199,14 @@ Hello decode_hello(std::string_view payload) {
   const std::uint32_t variants = r.u32();
   if (variants > 100000) throw malformed("too many variants");
   for (std::uint32_t i = 0; i < variants; ++i) m.variants.emplace_back(r.str());
+  const std::uint8_t word_timings = r.u8();
+  if (word_timings > 1) throw malformed("word_timings");
+  m.caps.word_timings = word_timings != 0;
+  const std::uint32_t workers = r.u32();
+  const std::uint32_t memory = r.u32();
+  if (workers > 4096 || memory > (1u << 20)) throw malformed("capabilities");
+  m.caps.default_workers = static_cast<int>(workers);
+  m.caps.memory_mb_per_worker = static_cast<int>(memory);
   r.end();
   return m;
 }

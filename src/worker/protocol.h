@@ -14,11 +14,12 @@
 #include <vector>
 
 #include "core/types.h"
+#include "engine/capabilities.h"  // a plain struct, header only: no engine code is linked
 
 namespace lector::worker {
 
 enum class FrameType : std::uint8_t {
-  kHello = 1,       // worker -> server, once after start: engine, sample rate, voices
+  kHello = 1,       // worker -> server, once after start: engine, sample rate, voices, caps
   kSynthesize = 2,  // server -> worker: one job
   kCancel = 3,      // server -> worker: stop the job at its next audio chunk
   kAudio = 4,       // worker -> server: PCM of the running job
@@ -31,12 +32,15 @@ enum class FrameType : std::uint8_t {
 inline constexpr std::size_t kMaxFrameBytes = 16u << 20;
 inline constexpr std::size_t kFrameHeaderBytes = 5;
 
+using Capabilities = engine::Capabilities;
+
 struct Hello {
   std::string engine;
   int sample_rate = 0;
   std::vector<VoiceInfo> voices;
   // Suffixes a voice name accepts as "name+variant" (espeak-ng's voice variants).
   std::vector<std::string> variants;
+  Capabilities caps;
 };
 
 struct SynthesizeJob {

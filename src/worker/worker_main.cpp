@@ -110,6 +110,12 @@ class JobSink final : public engine::AudioSink {
     if (!send_all(conn_.fd(), mark_.data(), mark_.size())) lost_ = true;
   }
 
+  bool keep_going() override {
+    flush();
+    if (!cancelled_ && !lost_) check_cancel();
+    return !cancelled_ && !lost_;
+  }
+
   // Sends what is batched; call before Done.
   void flush() {
     if (pending_.empty() || cancelled_ || lost_) return;
@@ -168,7 +174,9 @@ int run_worker(const std::string& engine_name, int fd) {
   }
 
   std::string out;
-  encode(Hello{engine->name(), engine->sample_rate(), engine->voices(), engine->variants()}, out);
+  encode(Hello{engine->name(), engine->sample_rate(), engine->voices(), engine->variants(),
+               engine->capabilities()},
+         out);
   if (!conn.send(out)) return 0;
 
   for (;;) {

@@ -1,5 +1,6 @@
-// Behaviour of the in-process engines flite and festival, driven the way a worker drives them.
-// An engine that was not compiled in is skipped. Festival can be initialised only once per
+// Behaviour of the in-process engines flite and festival (and the test engine tone when built
+// with LECTOR_TEST_ENGINE), driven the way a worker drives them. An engine that was not
+// compiled in is skipped. Festival can be initialised only once per
 // process, so every engine is created once and shared by the tests of this binary.
 
 #include <gtest/gtest.h>
@@ -139,6 +140,7 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   // Voices whose speed, pitch and volume handling is checked: one per kind of synthesizer.
   std::vector<std::string> sample_voices() {
     if (GetParam() == "flite") return {"kal", "kal16", "slt"};
+    if (GetParam() == "tone") return {"tone", "tone8"};
     return {"kal_diphone", "cmu_us_slt_arctic_hts", "czech_dita"};
   }
 
@@ -154,7 +156,9 @@ TEST_P(EngineTest, ListsItsVoicesWithRatesLanguagesAndGenders) {
     EXPECT_FALSE(v.display_name.empty()) << v.name;
     EXPECT_FALSE(v.language.empty()) << v.name;
     EXPECT_NE(v.language, "und") << v.name;
-    EXPECT_NE(v.gender, Gender::kUnknown) << v.name;
+    if (GetParam() != "tone") {
+      EXPECT_NE(v.gender, Gender::kUnknown) << v.name;
+    }
     EXPECT_FALSE(v.engine_id.empty()) << v.name;
     EXPECT_TRUE(v.sample_rate == 8000 || v.sample_rate == 16000 || v.sample_rate == 22050 ||
                 v.sample_rate == 32000 || v.sample_rate == 44100 || v.sample_rate == 48000)
@@ -168,6 +172,10 @@ TEST_P(EngineTest, ListsItsVoicesWithRatesLanguagesAndGenders) {
     EXPECT_EQ(voice("slt").gender, Gender::kFemale);
     EXPECT_EQ(voice("awb").language, "en-GB");
     EXPECT_EQ(engine().sample_rate(), 16000);
+  } else if (GetParam() == "tone") {
+    EXPECT_EQ(names, (std::set<std::string>{"tone", "tone8"}));
+    EXPECT_EQ(voice("tone").sample_rate, 16000);
+    EXPECT_EQ(voice("tone8").sample_rate, 8000);
   } else {
     EXPECT_GT(voices.size(), 10u) << "install the festvox packages (scripts/deps.sh)";
     EXPECT_EQ(voice("kal_diphone").language, "en-US");
@@ -175,6 +183,35 @@ TEST_P(EngineTest, ListsItsVoicesWithRatesLanguagesAndGenders) {
     EXPECT_EQ(voice("cmu_us_slt_arctic_hts").sample_rate, 32000);
     EXPECT_EQ(voice("cmu_us_slt_arctic_hts").gender, Gender::kFemale);
   }
+}
+
+TEST_P(EngineTest, ReportsItsCapabilities) {
+  const Capabilities caps = engine().capabilities();
+  // Word marks come later for flite and festival; festival's workers are big, one by default.
+  EXPECT_EQ(caps.word_timings, GetParam() == "tone");
+  EXPECT_EQ(caps.default_workers, GetParam() == "festival" ? 1 : 0);
+  EXPECT_GT(caps.memory_mb_per_worker, 0);
+  EXPECT_LT(caps.memory_mb_per_worker, 1000);
+}
+
+TEST(Espeak, ReportsWordTimings) {
+  const Capabilities caps = shared_engine("espeak").capabilities();
+  EXPECT_TRUE(caps.word_timings);
+  EXPECT_EQ(caps.default_workers, 0);
+  EXPECT_GT(caps.memory_mb_per_worker, 0);
+}
+
+TEST(EngineNames, TheTestEngineIsNeverADefault) {
+  const std::vector<std::string> defaults = default_engine_names();
+  EXPECT_EQ(defaults.front(), "espeak");
+  EXPECT_EQ(std::count(defaults.begin(), defaults.end(), "tone"), 0);
+  for (const std::string& name : defaults) EXPECT_TRUE(compiled_in(name)) << name;
+#ifdef LECTOR_HAVE_TONE
+  EXPECT_TRUE(compiled_in("tone"));
+#else
+  EXPECT_FALSE(compiled_in("tone"));
+  EXPECT_THROW(make_engine("tone"), Error);
+#endif
 }
 
 TEST_P(EngineTest, EveryVoiceSpeaksASentenceOfPlausibleLength) {
@@ -221,7 +258,8 @@ TEST_P(EngineTest, QuarterVolumeIsQuieter) {
 
 TEST_P(EngineTest, HigherPitchRaisesF0WhereSupported) {
   // flite's rms and festival's HTS and cluster-unit voices make their own F0 and ignore the
-  // request's pitch (documented).
+  // request's pitch (documented); so does the test engine.
+  if (GetParam() == "tone") GTEST_SKIP() << "tone ignores pitch";
   for (const std::string& name : sample_voices()) {
     if (name == "cmu_us_slt_arctic_hts") continue;
     const VoiceInfo v = voice(name);
@@ -292,6 +330,12 @@ INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::Values("flite", "festiv
                          [](const ::testing::TestParamInfo<std::string>& param) {
                            return param.param;
                          });
+#ifdef LECTOR_HAVE_TONE
+INSTANTIATE_TEST_SUITE_P(TestEngine, EngineTest, ::testing::Values("tone"),
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           return param.param;
+                         });
+#endif
 
 }  // namespace
 }  // namespace lector::engine

@@ -29,7 +29,8 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
               22050,
               {{"en-us", "English (America)", "en-US", Gender::kMale, "gmw/en-US", 22050},
                {"de", "German", "de", Gender::kUnknown, "gmw/de", 8000}},
-              {"f3", "klatt"}};
+              {"f3", "klatt"},
+              {.word_timings = true, .default_workers = 3, .memory_mb_per_worker = 150}};
   encode(hello, wire);
   encode(SynthesizeJob{42, "en-us", {1.5, 0.75, 2.0}, "Grüße, world."}, wire);
   encode(Cancel{42}, wire);
@@ -55,6 +56,9 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
     EXPECT_EQ(h.variants, (std::vector<std::string>{"f3", "klatt"}));
     EXPECT_EQ(h.voices[0].sample_rate, 22050);
     EXPECT_EQ(h.voices[1].sample_rate, 8000);
+    EXPECT_EQ(
+        h.caps,
+        (Capabilities{.word_timings = true, .default_workers = 3, .memory_mb_per_worker = 150}));
 
     SynthesizeJob j = decode_synthesize(frames[1].second);
     EXPECT_EQ(j.job_id, 42u);
@@ -101,6 +105,28 @@ TEST(Protocol, RejectsTruncatedPayloads) {
   payload.pop_back();
   EXPECT_THROW(decode_synthesize(payload), Error);
   EXPECT_THROW(decode_done(std::string_view("\x01", 1)), Error);
+}
+
+TEST(Protocol, HelloCarriesCapabilitiesAndRejectsEveryTruncation) {
+  for (const Capabilities caps :
+       {Capabilities{}, Capabilities{false, 1, 95}, Capabilities{true, 0, 7}}) {
+    std::string wire;
+    encode(Hello{"festival", 16000, {{"kal", "Kal", "en-US", Gender::kMale, "kal", 0}}, {}, caps},
+           wire);
+    auto frames = split(wire, wire.size());
+    ASSERT_EQ(frames.size(), 1u);
+    const std::string payload = frames[0].second;
+    EXPECT_EQ(decode_hello(payload).caps, caps);
+    // A worker of an older build (no capabilities) or a cut frame is malformed, never read
+    // as defaults.
+    for (std::size_t n = 0; n < payload.size(); ++n)
+      EXPECT_THROW(decode_hello(std::string_view(payload).substr(0, n)), Error) << n;
+    EXPECT_THROW(decode_hello(payload + '\0'), Error);
+    // word_timings is a bool: any other byte is malformed.
+    std::string bad = payload;
+    bad[bad.size() - 9] = 2;
+    EXPECT_THROW(decode_hello(bad), Error);
+  }
 }
 
 }  // namespace

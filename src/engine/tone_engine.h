@@ -1,0 +1,44 @@
+#pragma once
+// The test engine `tone`: deterministic audio with controllable timing and faults, so that
+// end-to-end tests can prove causality (this audio arrived because of that event) instead of
+// sleeping. Built only with -DLECTOR_TEST_ENGINE=ON and run only when named
+// (`lector serve --engines espeak,tone` or `--pool tone=N`), never by default.
+//
+// Voices: `tone` (16 kHz) and `tone8` (8 kHz). Each word of the text (a whitespace-separated
+// token with a Unicode letter or digit) gives 100 ms of a
+// 250 Hz sine, divided by the speed parameter and scaled by volume (pitch is ignored), with a
+// word mark before its audio. Audio is pushed in 20 ms chunks as it is produced.
+//
+// Directives anywhere in the text, which are not words and say nothing:
+//   [delay:MS]    waits MS milliseconds before producing further audio; the audio produced
+//                 before it is delivered first, and a cancel during the wait stops the job
+//   [silence:MS]  MS milliseconds of zero samples (not scaled by speed)
+//   [crash]       aborts the worker process
+//   [hang]        delivers the audio so far, then blocks for ever, ignoring cancel
+//   [fail]        fails the synthesis (lector::Error kEngineFailed)
+// MS is 0..600000. Anything else in brackets is ordinary text.
+//
+// Like every engine it is created and called on the worker's main thread; it holds no state
+// between calls besides its voice list.
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace lector::engine {
+
+class ToneEngine final : public Engine {
+ public:
+  std::string name() const override { return "tone"; }
+  int sample_rate() const override { return 16000; }
+  std::vector<VoiceInfo> voices() const override;
+  // Word marks for every word; a worker is tiny, so one per core.
+  Capabilities capabilities() const override {
+    return {.word_timings = true, .default_workers = 0, .memory_mb_per_worker = 17};
+  }
+  bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
+                  AudioSink& sink) override;
+};
+
+}  // namespace lector::engine
