@@ -216,6 +216,29 @@ class TtsErrorsTest(ServerTestCase):
                           "method DELETE is not allowed on /setvoice")
         self.assert_error(self.server.request("PUT", "/set_engine?engine_name=espeak"), 405,
                           "method PUT is not allowed on /set_engine")
+        # RFC 9110 section 15.5.6: a 405 lists the methods the route takes.
+        for method, path, allow in (("POST", "/engines", "GET, HEAD"), ("PUT", "/tts", "GET, HEAD, POST"),
+                                    ("DELETE", "/", "GET, HEAD")):
+            with self.subTest(method=method, path=path):
+                status, headers, _ = self.server.request(method, path)
+                self.assertEqual(status, 405)
+                self.assertEqual(headers.get("allow"), allow)
+
+    def test_malformed_percent_escape_in_the_path(self):
+        self.assert_error(self.server.request("GET", "/tts%G1?text=hi"), 400,
+                          "malformed percent-escape in the path")
+        # The connection is still usable after it: the error is answered after the body.
+        raw = raw_exchange(self.server.port,
+                           b"GET /%ZZ HTTP/1.1\r\nHost: x\r\n\r\n"
+                           b"GET /engines HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertIn(b"HTTP/1.1 400 ", raw)
+        self.assertIn(b'["espeak"]', raw)
+
+    def test_query_plus_is_a_space_and_stray_characters_are_accepted(self):
+        self.assert_error(self.server.request("GET", "/voices?engine=esp+eak"), 400,
+                          "parameter 'engine': unknown engine 'esp eak'")
+        self.assert_error(self.server.request("GET", "/voices?engine=a|b{c}"), 400,
+                          "parameter 'engine': unknown engine 'a|b{c}'")
 
     def test_request_line_too_large(self):
         # 17000 characters of query do not fit the 16 KiB header limit: a JSON 431, not a reset.
