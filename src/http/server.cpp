@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "core/error.h"
+#include "http/log_exception.h"
 #include "http/target.h"
 #include "http/websocket.h"
 #include "obs/log.h"
@@ -32,24 +33,6 @@ struct HttpServer::Impl {
 };
 
 namespace {
-
-// The completion handler of a co_spawn: logs what the coroutine threw (nothing may be lost
-// silently), then runs `then`.
-template <typename Then>
-auto log_exception(const char* what, Then then) {
-  return [what, then = std::move(then)](std::exception_ptr e) mutable {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        obs::log_error("{} failed: {}", what, x.what());
-      } catch (...) {
-        obs::log_error("{} failed with a non-standard exception", what);
-      }
-    }
-    then();
-  };
-}
 
 // Wakes a coroutine waiting on `timer` from another thread (see BodySource::set_waker).
 struct Wakeup {
@@ -157,7 +140,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto watch = std::make_shared<Watch>(ex);
   stream.expires_never();
   net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, std::move(upload)),
-                log_exception("client watcher", [watch] {
+                log_exception("client watcher", [watch](bool) {
                   watch->done = true;
                   watch->done_timer.cancel();
                 }));
@@ -382,7 +365,7 @@ net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
     socket.set_option(net::socket_base::send_buffer_size(256 * 1024), ec);
     auto ex = socket.get_executor();
     net::co_spawn(ex, session(impl, beast::tcp_stream(std::move(socket))),
-                  log_exception("connection", [] {}));
+                  log_exception("connection", [](bool) {}));
   }
 }
 
@@ -412,7 +395,7 @@ void HttpServer::run() {
     obs::log_info("signal {}: shutting down", sig);
     stop();
   });
-  net::co_spawn(impl_->ioc, accept_loop(*impl_), log_exception("accept loop", [] {}));
+  net::co_spawn(impl_->ioc, accept_loop(*impl_), log_exception("accept loop", [](bool) {}));
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->config.threads; ++i)
     threads.emplace_back([this] { impl_->ioc.run(); });

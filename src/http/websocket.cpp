@@ -5,6 +5,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "core/error.h"
+#include "http/log_exception.h"
 #include "obs/log.h"
 
 namespace lector::http {
@@ -69,21 +70,13 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
   shared->wakeup.expires_at(net::steady_timer::time_point::max());
   session->set_waker([shared, ex] { net::post(ex, [shared] { shared->wakeup.cancel(); }); });
 
-  net::co_spawn(ex, read_loop(ws, *session, shared), [shared](std::exception_ptr e) {
-    if (e) {
-      shared->reader_failed = true;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        obs::log_error("websocket reader failed: {}", x.what());
-      } catch (...) {
-        obs::log_error("websocket reader failed with a non-standard exception");
-      }
-    }
-    shared->reader_done = true;
-    shared->reader_done_timer.cancel();
-    shared->wakeup.cancel();
-  });
+  net::co_spawn(ex, read_loop(ws, *session, shared),
+                log_exception("websocket reader", [shared](bool failed) {
+                  shared->reader_failed = failed;
+                  shared->reader_done = true;
+                  shared->reader_done_timer.cancel();
+                  shared->wakeup.cancel();
+                }));
 
   bool write_failed = false;
   while (!write_failed) {

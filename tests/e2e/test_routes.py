@@ -328,6 +328,24 @@ class TextLimitTest(ServerTestCase):
                           "parameter 'text': too long: 51 characters, the limit is 50")
 
 
+class RejectedUploadTest(ServerTestCase):
+    """Issue 8, defect 1: a text upload refused for its content must free its request slot."""
+    workers = 1
+    extra_args = ("--max-requests", "3")
+
+    def test_rejected_uploads_free_their_slots(self):
+        for i in range(5):
+            with self.subTest(upload=i):
+                status, _, data = self.server.request(
+                    "POST", "/tts", body=b"bad \xff byte", headers={"Content-Type": "text/plain"})
+                self.assertEqual(status, 400, data[:200])
+                self.assertEqual(json.loads(data)["error"], "parameter 'text': not valid UTF-8")
+        wait_for(lambda: self.server.status()["requests_active"] == 0, 10,
+                 what="the rejected uploads to leave the scheduler")
+        rate, pcm = self.server.tts_pcm({"text": "Still serving."})
+        self.assertGreater(len(pcm), 0)
+
+
 class ShutdownTest(unittest.TestCase):
     def test_sigterm_stops_server_and_workers(self):
         server = LectorServer(workers=2).start()
