@@ -133,7 +133,7 @@ class StreamSession final : public WsSession {
     if (binary)
       throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send JSON text");
     if (!text::is_valid_utf8(data))
-      throw Error(ErrorCode::kBadParameter, "message is not valid UTF-8");
+      throw Error(ErrorCode::kBadEncoding, "message is not valid UTF-8");
     json msg = json::parse(data, nullptr, false);
     if (msg.is_discarded() || !msg.is_object())
       throw Error(ErrorCode::kBadParameter, "message is not a JSON object");
