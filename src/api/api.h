@@ -1,104 +1,29 @@
 #pragma once
-// Routes, independent of the transport. The HTTP layer turns each request into an HttpRequest,
-// calls Api::handle, and writes the Response: a whole body, or a BodySource it pulls from.
+// Routes, independent of the transport. The HTTP layer parses each request into an
+// HttpRequest (decoded path and query, see http_types.h), calls Api::handle, and writes the
+// Response: a whole body, or a BodySource it pulls from.
 //
-// Threading: Api::handle may be called from any number of threads at once.
+// Threading: every public method may be called from any number of threads at once. Api owns
+// the route table (built in the constructor, read-only afterwards) and the server-wide
+// defaults; it refers to the scheduler, which must outlive it and every response it made.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <variant>
-#include <vector>
 
+#include "api/http_types.h"
+#include "api/params.h"
+#include "api/route_table.h"
 #include "sched/scheduler.h"
 #include "text/segmenter.h"
 
 namespace lector::api {
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, as received
-  std::string body;
-  std::string content_type;  // of the body, as sent
-  std::string peer;          // client address, for the log
-};
-
-// A response body produced over time (audio). The transport calls next() until kEnd or
-// kFailed, waiting for the waker between kPending answers, and cancel() if the client leaves.
-class BodySource {
- public:
-  enum class State { kPending, kData, kEnd, kFailed };
-  virtual ~BodySource() = default;
-  virtual State next(std::string& out) = 0;  // appends bytes to `out`
-  virtual void set_waker(std::function<void()> waker) = 0;
-  virtual void cancel() = 0;
-  virtual std::string error() const = 0;
-  // Status for a failure before any byte was sent: 500, or 400 when the client's own input
-  // (an uploaded text) was bad.
-  virtual int error_status() const { return 500; }
-  // Called once by the transport when the response is over (for the access log).
-  virtual void finished(bool complete, std::size_t bytes_sent) = 0;
-};
-
-struct Response {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::shared_ptr<BodySource> stream;  // when set, `body` is empty and the body is streamed
-};
-
-// Text arriving in a request body while its audio already streams back (POST /tts with a
-// text body). Called from the connection's strand only.
-class UploadSink {
- public:
-  virtual ~UploadSink() = default;
-  // More body bytes (any split, even inside a UTF-8 sequence). Returns false when the text is
-  // bad; the response then fails with a 400 and the caller stops feeding.
-  virtual bool feed(std::string_view bytes) = 0;
-  virtual void finish() = 0;  // the body is complete
-  virtual void abort() = 0;   // the client is gone
-};
-
-struct Upload {
-  Response response;  // streams the audio
-  std::shared_ptr<UploadSink> sink;
-};
-
-// A message on a WebSocket, either way.
-struct WsMessage {
-  bool binary = false;
-  std::string data;
-};
-
-// A WebSocket session, independent of the transport. The transport calls on_message() for
-// each client message and pulls outgoing messages with poll(), one at a time, waiting for the
-// waker (or deadline()) when there are none. All calls come from one strand; the waker may be
-// called from any thread.
-class WsSession {
- public:
-  using Clock = std::chrono::steady_clock;
-  virtual ~WsSession() = default;
-  virtual void on_message(std::string_view data, bool binary) = 0;
-  // The next message to send, if any.
-  virtual std::optional<WsMessage> poll() = 0;
-  // True once everything is sent and the session wants the socket closed (close code 1000).
-  virtual bool finished() const = 0;
-  // poll() has timed work (a quiet-period flush) due at this time; max() when none.
-  virtual Clock::time_point deadline() const = 0;
-  virtual void set_waker(std::function<void()> waker) = 0;
-  // The client is gone: cancel everything in flight.
-  virtual void on_disconnect() = 0;
-};
-
-// Request parameters by name, as text (query values, or JSON values rendered as text).
-using ParamLookup = std::function<std::optional<std::string>(const char* name)>;
 
 struct ApiConfig {
   std::string default_engine = "espeak";
@@ -113,19 +38,21 @@ struct ApiConfig {
 class Api {
  public:
   Api(sched::Scheduler& scheduler, ApiConfig config);
-  // Never throws: every error becomes a JSON error response here.
+  // Never throws: every error becomes a JSON error response (404, 405 with Allow, ...).
   Response handle(const HttpRequest& request) noexcept;
-  // A JSON error response for errors the transport itself detects (oversize headers, ...).
-  static Response error_response(int status, const std::string& message);
+  // The one HTTP error shape, {"error": message}, with status and Retry-After from the error
+  // table (core/error.h). Also for errors the transport detects (oversize headers, ...).
+  Response error_response(ErrorCode code, const std::string& message) const;
 
   // For a WebSocket upgrade of `request`: the session, or an error response (404 for a path
   // with no WebSocket route).
-  std::variant<std::unique_ptr<WsSession>, Response> open_websocket(const HttpRequest& request);
+  std::variant<std::unique_ptr<WsSession>, Response> open_websocket(
+      const HttpRequest& request) noexcept;
   const ApiConfig& config() const { return config_; }
 
   // Whether a request with this head wants its body streamed into synthesis (POST /tts with a
   // text body) rather than read whole first.
-  static bool streams_body(std::string_view method, std::string_view target,
+  static bool streams_body(std::string_view method, std::string_view path,
                            std::string_view content_type);
   // For such a request: the audio response and the sink for its body, or an error response.
   std::variant<Upload, Response> open_upload(const HttpRequest& head) noexcept;
@@ -138,18 +65,22 @@ class Api {
   // The language of a resolved request's voice, for segmentation.
   std::string language_of(const sched::SynthesisRequest& request) const;
   sched::Scheduler& scheduler() { return scheduler_; }
+  const RouteTable& routes() const { return routes_; }
+  // A number for the access log, unique per HTTP synthesis.
+  std::uint64_t next_request_number() { return ++request_counter_; }
+
+  // Runs `body`, turning every exception into an error response: lector::Error by the error
+  // table, anything else a logged 500. The one wrapper every handler runs in.
+  Response guarded(const std::function<Response()>& body, std::string_view path) const noexcept;
 
  private:
-  Response route(const HttpRequest& request);
-  // Runs `body`, turning every exception into an error response (the one place that maps
-  // error codes to statuses).
-  Response guarded(const std::function<Response()>& body, std::string_view target) noexcept;
+  Response route(const HttpRequest& request) const;
 
   sched::Scheduler& scheduler_;
   const ApiConfig config_;
-  mutable std::mutex mu_;
-  std::string default_engine_;
-  std::map<std::string, std::string> default_voice_;  // per engine
+  Defaults defaults_;
+  RouteTable routes_;
+  std::atomic<std::uint64_t> request_counter_{0};
 };
 
 // The page served at GET /, embedded at build time (web/index.html).

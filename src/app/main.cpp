@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
   serve->add_option("--port", http_config.port, "Port to listen on (0 picks a free port)")
       ->capture_default_str();
   serve
-      ->add_option("--workers", workers,
-                   "Worker processes per engine (default: the engine's own: one per core, festival 1)")
+      ->add_option(
+          "--workers", workers,
+          "Worker processes per engine (default: the engine's own: one per core, festival 1)")
       ->check(CLI::Range(1, 256));
   std::vector<std::string> pools;
   serve->add_option("--pool", pools,
@@ -154,9 +155,8 @@ int main(int argc, char** argv) {
     }
     // Without --workers each engine's pool takes the size its workers announce in Hello
     // (one per core; festival, at about 320 MB a worker, one).
-    sched_config.workers[name] = serve->count("--workers") > 0
-                                     ? workers
-                                     : lector::sched::SchedulerConfig::kEngineDefault;
+    sched_config.workers[name] =
+        serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
   }
   for (const std::string& pool : pools) {
     const auto eq = pool.find('=');

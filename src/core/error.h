@@ -1,22 +1,50 @@
 #pragma once
-// One error type for the whole server. Modules throw lector::Error with a code; the api layer
-// maps the code to an HTTP status and a JSON body in exactly one place (api/routes.cpp).
+// One error type for the whole server, and the one table that says how each error code looks
+// on every protocol. Modules throw lector::Error with a code; api/ and http/ render it through
+// error_spec() and nowhere else.
+//
+// The error shape per protocol:
+//   HTTP          status from the table, body {"error": "<message>"}, Retry-After when the
+//                 table says so (405 also carries Allow).
+//   /v1/stream    event {"type": "error", "code": "<ws_code>", "message": "<message>"}; the
+//                 socket stays open.
+//   /ws           {"error": "<message>"} (RealtimeTTS's shape); the socket stays open.
+//   A WebSocket closed for an error uses the table's close code (1007 invalid UTF-8, 1009 too
+//   big, 1008 policy, 1011 internal, 1013 try again later); Beast itself closes with 1007 and
+//   1009 for frames it rejects.
+//
+// Threading: everything here is immutable; any thread may call it.
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace lector {
 
 enum class ErrorCode {
-  kBadParameter,  // a request parameter is missing, malformed or out of range -> 400
-  kNotFound,      // unknown route -> 404
-  kBadMethod,     // route exists, method does not -> 405
-  kTooLarge,      // body or text over its cap -> 413
-  kOverloaded,    // admission queue full -> 503 + Retry-After
-  kUnavailable,   // engine has no live worker -> 503
-  kEngineFailed,  // synthesis failed after retry -> 500
-  kInternal,      // a bug -> 500
+  kBadParameter,     // a request parameter is missing, malformed or out of range
+  kMalformed,        // the request itself does not parse (HTTP syntax, percent-escape, JSON)
+  kBadEncoding,      // text that must be UTF-8 is not
+  kNotFound,         // unknown route
+  kBadMethod,        // the route exists, the method does not
+  kTooLarge,         // body, message or text over its cap
+  kHeadersTooLarge,  // request line and headers over their cap
+  kOverloaded,       // admission queue full
+  kUnavailable,      // engine has no live worker
+  kEngineFailed,     // synthesis failed after retry
+  kInternal,         // a bug
 };
+
+struct ErrorSpec {
+  int http_status;
+  std::string_view ws_code;  // "code" of a /v1/stream error event
+  std::uint16_t ws_close;    // close code when a WebSocket closes because of this error
+  bool retry_after;          // HTTP answers carry Retry-After: the client may simply retry
+};
+
+// The row of the table for `code`.
+const ErrorSpec& error_spec(ErrorCode code) noexcept;
 
 class Error : public std::runtime_error {
  public:
@@ -34,6 +62,7 @@ class Error : public std::runtime_error {
 // "parameter 'voice': unknown voice 'xx'"-style helper used by every validator.
 Error bad_parameter(const std::string& param, const std::string& problem);
 
+// The code's name, as in /v1/stream error events (error_spec(code).ws_code).
 const char* to_string(ErrorCode code) noexcept;
 
 }  // namespace lector

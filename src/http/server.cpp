@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "api/api.h"
+#include "core/error.h"
+#include "http/log_exception.h"
+#include "http/target.h"
 #include "http/websocket.h"
 #include "obs/log.h"
 
@@ -137,10 +140,10 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto watch = std::make_shared<Watch>(ex);
   stream.expires_never();
   net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, std::move(upload)),
-                [watch](std::exception_ptr) {
+                log_exception("client watcher", [watch](bool) {
                   watch->done = true;
                   watch->done_timer.cancel();
-                });
+                }));
 
   std::string out;
   std::size_t sent = 0;
@@ -160,7 +163,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto state = co_await pull();
   if (state == api::BodySource::State::kFailed && !watch->peer_gone) {
     // Nothing was sent yet, so the client can still get a proper error.
-    api::Response err = api::Api::error_response(src->error_status(), src->error());
+    api::Response err = impl.api.error_response(src->error_code(), src->error());
     stream.socket().cancel();
     while (!watch->done) co_await watch->done_timer.async_wait(tuple_awaitable);
     src->finished(false, 0);
@@ -216,14 +219,17 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   co_return complete&& keep_alive && !watch->peer_gone;
 }
 
-api::Response parse_error_response(const beast::error_code& ec, const HttpConfig& config) {
+api::Response parse_error_response(const api::Api& api, const beast::error_code& ec,
+                                   const HttpConfig& config) {
   if (ec == bhttp::error::body_limit)
-    return api::Api::error_response(
-        413, "request body too large (limit " + std::to_string(config.max_body_bytes) + " bytes)");
+    return api.error_response(
+        ErrorCode::kTooLarge,
+        "request body too large (limit " + std::to_string(config.max_body_bytes) + " bytes)");
   if (ec == bhttp::error::header_limit)
-    return api::Api::error_response(431, "request headers too large (limit " +
-                                             std::to_string(config.max_header_bytes) + " bytes)");
-  return api::Api::error_response(400, "malformed HTTP request: " + ec.message());
+    return api.error_response(
+        ErrorCode::kHeadersTooLarge,
+        "request headers too large (limit " + std::to_string(config.max_header_bytes) + " bytes)");
+  return api.error_response(ErrorCode::kMalformed, "malformed HTTP request: " + ec.message());
 }
 
 net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
@@ -243,9 +249,20 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       std::tie(ec, std::ignore) =
           co_await net::async_write(stream, net::buffer(kContinue), tuple_awaitable);
     }
-    const bool upload =
-        !ec && api::Api::streams_body(parser.get().method_string(), parser.get().target(),
-                                      parser.get()[bhttp::field::content_type]);
+    // A target that does not parse is answered once the body is read, so the connection
+    // stays usable.
+    Target target;
+    std::optional<api::Response> target_error;
+    if (!ec) {
+      try {
+        target = parse_target(parser.get().target());
+      } catch (const Error& e) {
+        target_error = impl.api.error_response(e.code(), e.what());
+      }
+    }
+    const bool upload = !ec && !target_error &&
+                        api::Api::streams_body(parser.get().method_string(), target.path,
+                                               parser.get()[bhttp::field::content_type]);
     if (!ec && !upload && !parser.is_done())
       std::tie(ec, std::ignore) =
           co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
@@ -254,15 +271,25 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
         ec == net::error::operation_aborted)
       break;
     if (ec) {
-      co_await write_simple(stream, parse_error_response(ec, config), 11, false, false,
+      co_await write_simple(stream, parse_error_response(impl.api, ec, config), 11, false, false,
                             config.write_timeout);
       break;
     }
 
     auto& req = parser.get();
+    if (target_error) {
+      if (!co_await write_simple(stream, *target_error, req.version(), req.keep_alive(),
+                                 req.method() == bhttp::verb::head, config.write_timeout))
+        break;
+      continue;
+    }
     if (beast::websocket::is_upgrade(req)) {
-      api::HttpRequest upgrade{
-          std::string(req.method_string()), std::string(req.target()), {}, {}, peer};
+      api::HttpRequest upgrade{std::string(req.method_string()),
+                               std::move(target.path),
+                               std::move(target.params),
+                               {},
+                               {},
+                               peer};
       auto opened = impl.api.open_websocket(upgrade);
       if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
         co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
@@ -273,8 +300,11 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
                             config.write_timeout);
       break;
     }
-    api::HttpRequest request{std::string(req.method_string()), std::string(req.target()),
-                             std::move(req.body()), std::string(req[bhttp::field::content_type]),
+    api::HttpRequest request{std::string(req.method_string()),
+                             std::move(target.path),
+                             std::move(target.params),
+                             std::move(req.body()),
+                             std::string(req[bhttp::field::content_type]),
                              peer};
     if (upload) {
       // The body is text to speak, read while the audio streams back. The connection is not
@@ -307,9 +337,9 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
               .count();
-      const std::string_view target = request.target;
       obs::log_debug("peer={} {} {} status={} bytes={} total={:.1f}ms", peer, request.method,
-                     target.substr(0, target.find('?')), response.status, response.body.size(), ms);
+                     std::string_view(request.path).substr(0, 200), response.status,
+                     response.body.size(), ms);
     }
     if (!keep_alive) break;
   }
@@ -335,14 +365,7 @@ net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
     socket.set_option(net::socket_base::send_buffer_size(256 * 1024), ec);
     auto ex = socket.get_executor();
     net::co_spawn(ex, session(impl, beast::tcp_stream(std::move(socket))),
-                  [](std::exception_ptr e) {
-                    if (!e) return;
-                    try {
-                      std::rethrow_exception(e);
-                    } catch (const std::exception& x) {
-                      obs::log_error("connection failed: {}", x.what());
-                    }
-                  });
+                  log_exception("connection", [](bool) {}));
   }
 }
 
@@ -372,7 +395,7 @@ void HttpServer::run() {
     obs::log_info("signal {}: shutting down", sig);
     stop();
   });
-  net::co_spawn(impl_->ioc, accept_loop(*impl_), net::detached);
+  net::co_spawn(impl_->ioc, accept_loop(*impl_), log_exception("accept loop", [](bool) {}));
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->config.threads; ++i)
     threads.emplace_back([this] { impl_->ioc.run(); });

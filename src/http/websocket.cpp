@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "core/error.h"
+#include "http/log_exception.h"
 #include "obs/log.h"
 
 namespace lector::http {
@@ -22,6 +24,7 @@ struct Shared {
   net::steady_timer wakeup;
   net::steady_timer reader_done_timer;
   bool reader_done = false;
+  bool reader_failed = false;  // the reader threw: the socket closes with 1011
 };
 
 // Reads client messages into the session until the connection ends.
@@ -67,11 +70,13 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
   shared->wakeup.expires_at(net::steady_timer::time_point::max());
   session->set_waker([shared, ex] { net::post(ex, [shared] { shared->wakeup.cancel(); }); });
 
-  net::co_spawn(ex, read_loop(ws, *session, shared), [shared](std::exception_ptr) {
-    shared->reader_done = true;
-    shared->reader_done_timer.cancel();
-    shared->wakeup.cancel();
-  });
+  net::co_spawn(ex, read_loop(ws, *session, shared),
+                log_exception("websocket reader", [shared](bool failed) {
+                  shared->reader_failed = failed;
+                  shared->reader_done = true;
+                  shared->reader_done_timer.cancel();
+                  shared->wakeup.cancel();
+                }));
 
   bool write_failed = false;
   while (!write_failed) {
@@ -90,6 +95,10 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
     }
     shared->wakeup.expires_at(session->deadline());
     co_await shared->wakeup.async_wait(tuple_awaitable);
+  }
+  if (shared->reader_failed && !write_failed && ws.is_open()) {
+    const auto code = error_spec(ErrorCode::kInternal).ws_close;
+    co_await ws.async_close(websocket::close_reason(code), tuple_awaitable);
   }
   session->on_disconnect();
   // The reader refers to `ws` and `session`: wait for it before they go away.

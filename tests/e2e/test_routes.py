@@ -216,6 +216,29 @@ class TtsErrorsTest(ServerTestCase):
                           "method DELETE is not allowed on /setvoice")
         self.assert_error(self.server.request("PUT", "/set_engine?engine_name=espeak"), 405,
                           "method PUT is not allowed on /set_engine")
+        # RFC 9110 section 15.5.6: a 405 lists the methods the route takes.
+        for method, path, allow in (("POST", "/engines", "GET, HEAD"), ("PUT", "/tts", "GET, HEAD, POST"),
+                                    ("DELETE", "/", "GET, HEAD")):
+            with self.subTest(method=method, path=path):
+                status, headers, _ = self.server.request(method, path)
+                self.assertEqual(status, 405)
+                self.assertEqual(headers.get("allow"), allow)
+
+    def test_malformed_percent_escape_in_the_path(self):
+        self.assert_error(self.server.request("GET", "/tts%G1?text=hi"), 400,
+                          "malformed percent-escape in the path")
+        # The connection is still usable after it: the error is answered after the body.
+        raw = raw_exchange(self.server.port,
+                           b"GET /%ZZ HTTP/1.1\r\nHost: x\r\n\r\n"
+                           b"GET /engines HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertIn(b"HTTP/1.1 400 ", raw)
+        self.assertIn(b'["espeak"]', raw)
+
+    def test_query_plus_is_a_space_and_stray_characters_are_accepted(self):
+        self.assert_error(self.server.request("GET", "/voices?engine=esp+eak"), 400,
+                          "parameter 'engine': unknown engine 'esp eak'")
+        self.assert_error(self.server.request("GET", "/voices?engine=a|b{c}"), 400,
+                          "parameter 'engine': unknown engine 'a|b{c}'")
 
     def test_request_line_too_large(self):
         # 17000 characters of query do not fit the 16 KiB header limit: a JSON 431, not a reset.
@@ -303,6 +326,24 @@ class TextLimitTest(ServerTestCase):
         self.assertGreater(len(pcm), 0)
         self.assert_error(self.server.tts({"text": "é" * 51}), 400,
                           "parameter 'text': too long: 51 characters, the limit is 50")
+
+
+class RejectedUploadTest(ServerTestCase):
+    """Issue 8, defect 1: a text upload refused for its content must free its request slot."""
+    workers = 1
+    extra_args = ("--max-requests", "3")
+
+    def test_rejected_uploads_free_their_slots(self):
+        for i in range(5):
+            with self.subTest(upload=i):
+                status, _, data = self.server.request(
+                    "POST", "/tts", body=b"bad \xff byte", headers={"Content-Type": "text/plain"})
+                self.assertEqual(status, 400, data[:200])
+                self.assertEqual(json.loads(data)["error"], "parameter 'text': not valid UTF-8")
+        wait_for(lambda: self.server.status()["requests_active"] == 0, 10,
+                 what="the rejected uploads to leave the scheduler")
+        rate, pcm = self.server.tts_pcm({"text": "Still serving."})
+        self.assertGreater(len(pcm), 0)
 
 
 class ShutdownTest(unittest.TestCase):

@@ -1,0 +1,97 @@
+#include "api/api.h"
+
+#include "api/dto.h"
+#include "api/routes.h"
+#include "api/ws_sessions.h"
+#include "obs/log.h"
+
+namespace lector::api {
+
+Api::Api(sched::Scheduler& scheduler, ApiConfig config)
+    : scheduler_(scheduler),
+      config_(std::move(config)),
+      defaults_(scheduler_, config_.default_engine, config_.default_voice) {
+  add_catalog_routes(routes_, scheduler_, defaults_);
+  add_tts_routes(routes_, *this);
+}
+
+Response Api::error_response(ErrorCode code, const std::string& message) const {
+  const ErrorSpec& spec = error_spec(code);
+  Response r = json_response({{"error", message}}, spec.http_status);
+  if (spec.retry_after)
+    r.headers.emplace_back("Retry-After", std::to_string(config_.retry_after_seconds));
+  return r;
+}
+
+Response Api::handle(const HttpRequest& request) noexcept {
+  return guarded([&] { return route(request); }, request.path);
+}
+
+Response Api::guarded(const std::function<Response()>& body, std::string_view path) const noexcept {
+  try {
+    try {
+      return body();
+    } catch (const Error& e) {
+      return error_response(e.code(), e.what());
+    } catch (const std::exception& e) {
+      obs::log_error("internal error on {}: {}", path.substr(0, 200), e.what());
+      return error_response(ErrorCode::kInternal, "internal error");
+    }
+  } catch (const std::exception& e) {
+    // Building the error response itself failed (out of memory): the transport still needs
+    // an answer, and this one allocates nothing it can fail on but the body.
+    obs::log_error("error response on {} failed: {}", path.substr(0, 200), e.what());
+    Response r;
+    r.status = 500;
+    return r;
+  }
+}
+
+Response Api::route(const HttpRequest& request) const {
+  const RouteTable::Match m = routes_.match(request.method, request.path);
+  if (m.handler) return (*m.handler)(request);
+  if (!m.path_known) throw Error(ErrorCode::kNotFound, "no route " + quote(request.path));
+  Response r = error_response(ErrorCode::kBadMethod,
+                              "method " + request.method + " is not allowed on " + request.path);
+  r.headers.emplace_back("Allow", m.allow);
+  return r;
+}
+
+std::variant<std::unique_ptr<WsSession>, Response> Api::open_websocket(
+    const HttpRequest& request) noexcept {
+  std::unique_ptr<WsSession> session;
+  Response r = guarded(
+      [&] {
+        if (request.path == "/v1/stream") {
+          session = make_stream_session(*this);
+        } else if (request.path == "/ws") {
+          session = make_realtimetts_session(*this);
+        } else {
+          throw Error(ErrorCode::kNotFound, "no WebSocket route " + quote(request.path));
+        }
+        return Response{};
+      },
+      request.path);
+  if (session) return session;
+  return r;
+}
+
+bool Api::streams_body(std::string_view method, std::string_view path,
+                       std::string_view content_type) {
+  const std::string_view media = content_type.substr(0, content_type.find(';'));
+  return method == "POST" && path == "/tts" && media.find("json") == std::string_view::npos;
+}
+
+sched::SynthesisRequest Api::resolve(const ParamLookup& params) const {
+  return resolve_request(scheduler_, defaults_, params);
+}
+
+std::string Api::clean_text(std::string_view raw, const char* param) const {
+  return api::clean_text(raw, config_.max_text_chars, param);
+}
+
+std::string Api::language_of(const sched::SynthesisRequest& request) const {
+  return api::language_of(scheduler_, request);
+}
+
+}  // namespace lector::api

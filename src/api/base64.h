@@ -1,0 +1,12 @@
+#pragma once
+// Base64 (RFC 4648, standard alphabet, padded), for audio in RealtimeTTS's JSON messages.
+// Pure; any thread.
+
+#include <string>
+#include <string_view>
+
+namespace lector::api {
+
+std::string base64(std::string_view in);
+
+}  // namespace lector::api

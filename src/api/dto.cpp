@@ -1,0 +1,86 @@
+#include "api/dto.h"
+
+#include "core/error.h"
+
+namespace lector::api {
+
+using json = nlohmann::json;
+
+std::string dump_json(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Response json_response(const json& j, int status) {
+  Response r;
+  r.status = status;
+  r.body = dump_json(j);
+  return r;
+}
+
+ParamLookup json_params(const json& object) {
+  return [&object](const char* name) -> std::optional<std::string> {
+    auto it = object.find(name);
+    if (it == object.end() || it->is_null()) return std::nullopt;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number()) return it->dump();
+    throw bad_parameter(name, "must be a string or a number");
+  };
+}
+
+json voice_json(const sched::EngineInfo& e, const VoiceInfo& v) {
+  return {{"id", e.name + ":" + v.name},
+          {"engine", e.name},
+          {"name", v.name},
+          {"display_name", v.display_name},
+          {"languages", json::array({v.language})},
+          {"gender", to_string(v.gender)},
+          {"sample_rate", v.sample_rate > 0 ? v.sample_rate : e.sample_rate},
+          {"word_timings", e.caps.word_timings}};
+}
+
+json engine_json(const std::string& name, const sched::EngineInfo* info,
+                 const sched::SchedulerStats& stats) {
+  std::size_t live = 0, total = 0;
+  for (const auto& w : stats.workers) {
+    if (w.engine != name) continue;
+    ++total;
+    if (w.state != "dead" && w.state != "starting") ++live;
+  }
+  json e = {
+      {"name", name}, {"available", info != nullptr}, {"workers", total}, {"workers_live", live}};
+  if (info) {
+    e["voices"] = info->voices.size();
+    e["sample_rate"] = info->sample_rate;
+    e["variants"] = info->variants;
+  } else {
+    e["error"] = "no worker of this engine started; see the server log";
+  }
+  return e;
+}
+
+json stats_json(const sched::SchedulerStats& s) {
+  json workers = json::array();
+  for (const auto& w : s.workers)
+    workers.push_back({{"engine", w.engine},
+                       {"pid", w.pid},
+                       {"state", w.state},
+                       {"segments_done", w.segments_done}});
+  return {{"workers", workers},
+          {"requests_active", s.requests_active},
+          {"segments_queued", s.segments_queued},
+          {"requests_total", s.requests_total},
+          {"requests_completed", s.requests_completed},
+          {"requests_rejected", s.requests_rejected},
+          {"requests_cancelled", s.requests_cancelled},
+          {"requests_failed", s.requests_failed},
+          {"segments_done", s.segments_done},
+          {"segments_retried", s.segments_retried},
+          {"worker_restarts", s.worker_restarts},
+          {"cache",
+           {{"hits", s.cache_hits},
+            {"misses", s.cache_misses},
+            {"bytes", s.cache_bytes},
+            {"entries", s.cache_entries}}}};
+}
+
+}  // namespace lector::api

@@ -1,0 +1,17 @@
+#pragma once
+// Registration of the HTTP routes into the table; each group lives in its own file.
+
+#include "api/api.h"
+#include "api/params.h"
+#include "api/route_table.h"
+
+namespace lector::api {
+
+// GET /, /engines, /voices, /api/voices, /api/engines, /set_engine, /setvoice, /health,
+// /status (catalog_routes.cpp).
+void add_catalog_routes(RouteTable& routes, const sched::Scheduler& scheduler, Defaults& defaults);
+
+// GET and POST /tts (tts_routes.cpp); POST with a text body goes through Api::open_upload.
+void add_tts_routes(RouteTable& routes, Api& api);
+
+}  // namespace lector::api

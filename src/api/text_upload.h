@@ -1,0 +1,42 @@
+#pragma once
+// The streamed upload sink: the text body of POST /tts, fed to an open scheduler request
+// segment by segment while its audio already streams back.
+//
+// Threading: called from the connection's strand only. Owns its segmenter; shares the
+// WavSource (and through it the scheduler request) with the response.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http_types.h"
+#include "api/wav_source.h"
+#include "text/incremental.h"
+
+namespace lector::api {
+
+class TextUpload final : public UploadSink {
+ public:
+  TextUpload(std::shared_ptr<WavSource> source, const std::string& language,
+             const text::SegmenterOptions& segmenter, std::size_t max_chars);
+
+  bool feed(std::string_view bytes) override;
+  void finish() override;
+  void abort() override;
+
+ private:
+  bool reject(const std::string& problem);
+  void send(std::vector<std::string> segments);
+
+  std::shared_ptr<WavSource> source_;
+  text::IncrementalSegmenter segmenter_;
+  std::size_t max_chars_;
+  std::string carry_;  // an incomplete UTF-8 sequence at the end of what arrived
+  std::size_t chars_ = 0;
+  std::size_t segments_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace lector::api

@@ -1,0 +1,72 @@
+// /tts: GET with the parameters in the query; POST with a JSON body carrying the same
+// parameters as fields; POST with any other body streams that body as the text
+// (Api::open_upload, text_upload.h), other parameters in the query.
+
+#include "api/dto.h"
+#include "api/routes.h"
+#include "api/text_upload.h"
+#include "api/wav_source.h"
+#include "text/utf8.h"
+
+namespace lector::api {
+namespace {
+
+using json = nlohmann::json;
+
+std::string log_prefix(Api& api, const HttpRequest& request, std::string_view route,
+                       const sched::SynthesisRequest& req) {
+  return "req=" + std::to_string(api.next_request_number()) + " peer=" + request.peer +
+         " route=" + std::string(route) + " engine=" + req.engine + " voice=" + req.voice;
+}
+
+Response tts(Api& api, const HttpRequest& request) {
+  ParamLookup params = [&](const char* name) { return request.param(name); };
+  json body;
+  if (request.method == "POST") {
+    // Only JSON bodies come here: text bodies stream through open_upload() (streams_body).
+    body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
+    params = json_params(body);
+  }
+  auto raw = params("text");
+  if (!raw) throw bad_parameter("text", "missing");
+  const std::string clean = api.clean_text(*raw);
+  sched::SynthesisRequest req = api.resolve(params);
+  req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
+  if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
+
+  std::string prefix = log_prefix(api, request, "/tts", req) +
+                       " chars=" + std::to_string(text::count_code_points(clean)) +
+                       " segments=" + std::to_string(req.segments.size());
+  return WavSource::response(WavSource::start(api.scheduler(), std::move(req), std::move(prefix)));
+}
+
+}  // namespace
+
+void add_tts_routes(RouteTable& routes, Api& api) {
+  routes.add("/tts", {"GET", "POST"},
+             [&api](const HttpRequest& request) { return tts(api, request); });
+}
+
+std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcept {
+  std::shared_ptr<TextUpload> sink;
+  Response r = guarded(
+      [&]() -> Response {
+        if (head.param("text"))
+          throw bad_parameter("text", "given both in the query and as the body");
+        sched::SynthesisRequest req = resolve([&](const char* name) { return head.param(name); });
+        req.open = true;
+        const std::string language = language_of(req);
+        std::string prefix = log_prefix(*this, head, "POST/tts(upload)", req);
+        auto source = WavSource::start(scheduler_, std::move(req), std::move(prefix));
+        sink = std::make_shared<TextUpload>(source, language, config_.segmenter,
+                                            config_.max_text_chars);
+        return WavSource::response(std::move(source));
+      },
+      head.path);
+  if (!r.stream) return r;
+  return Upload{std::move(r), std::move(sink)};
+}
+
+}  // namespace lector::api

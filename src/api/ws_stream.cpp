@@ -1,0 +1,332 @@
+// The native streaming protocol, /v1/stream. Client -> server: JSON text messages
+//   {"type":"config", "engine", "voice", "speed", "pitch", "volume"}  (all optional)
+//   {"type":"text", "text": "..."}   a fragment, any size (an LLM token, a sentence, ...)
+//   {"type":"flush"}                 the utterance's text is complete
+//   {"type":"cancel"}                barge-in: stop all audio now, drop queued text
+//   {"type":"end"}                   flush, send what remains, then close
+// Server -> client: JSON events and binary PCM (s16le mono at the utterance's sample rate):
+//   config, utterance_start, segment_start, word, <binary audio>, segment_done, done,
+//   cancelled, and error {"type":"error","code","message"} (codes from core/error.h's table).
+// Runs on one connection strand (see WsSession); nothing here sees the transport.
+
+#include <deque>
+
+#include "api/dto.h"
+#include "api/ws_sessions.h"
+#include "obs/log.h"
+#include "text/incremental.h"
+#include "text/utf8.h"
+
+namespace lector::api {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Audio goes out in pieces of at most this many bytes, so a cancel stops it within one piece
+// (about 0.19 s at 22050 Hz).
+constexpr std::size_t kAudioPiece = 8192;
+
+// One utterance in flight: its scheduler request and what has been sent of it. The only
+// code of this protocol that touches a scheduler request.
+class Utterance {
+ public:
+  using State = sched::RequestHandle::State;
+  Utterance(Api& api, sched::SynthesisRequest request, const std::function<void()>& waker,
+            std::uint64_t n, Clock::time_point text_at)
+      : number(n), first_text(text_at), api_(api) {
+    request.open = true;
+    request_ = api_.scheduler().submit(std::move(request));
+    request_.set_waker(waker);
+  }
+  void append(std::vector<std::string> texts) {
+    for (const std::string& s : texts) segments.push_back(s);
+    request_.append(std::move(texts));
+  }
+  void close() { request_.close(); }
+  void cancel() { request_.cancel(); }
+  State take(std::string& pcm, std::vector<sched::AudioMark>& marks) {
+    return request_.take(pcm, &marks, 128 * 1024);
+  }
+  int sample_rate() const { return request_.sample_rate(); }
+  std::string error() const { return request_.error(); }
+  double seconds(std::size_t bytes) const {
+    return static_cast<double>(bytes) / 2.0 / request_.sample_rate();
+  }
+  std::string segment_text(std::size_t i) const { return i < segments.size() ? segments[i] : ""; }
+
+  const std::uint64_t number;
+  std::vector<std::string> segments;  // texts, by segment index
+  std::size_t sent_bytes = 0;         // PCM bytes handed to the client
+  bool announced = false;
+  const Clock::time_point first_text;
+  Clock::time_point first_audio{};
+
+ private:
+  Api& api_;
+  sched::RequestHandle request_;
+};
+
+class StreamSession final : public WsSession {
+ public:
+  explicit StreamSession(Api& api) : api_(api) {
+    config_ = api_.resolve([](const char*) { return std::nullopt; });
+  }
+  ~StreamSession() override { on_disconnect(); }
+
+  void on_message(std::string_view data, bool binary) override {
+    on_message_errors([&] { handle(data, binary); });
+  }
+
+  // Runs `body`, turning what it throws into an error event.
+  template <typename F>
+  void on_message_errors(F&& body) {
+    try {
+      body();
+    } catch (const Error& e) {
+      error(e.code(), e.what());
+    } catch (const std::exception& e) {
+      obs::log_error("/v1/stream: internal error: {}", e.what());
+      error(ErrorCode::kInternal, "internal error");
+    }
+  }
+
+  std::optional<WsMessage> poll() override {
+    if (segmenter_ && quiet_deadline_ <= Clock::now()) {
+      quiet_deadline_ = Clock::time_point::max();
+      // Submitting may be refused (overloaded): an error event, as for a text message.
+      on_message_errors([&] { append(segmenter_->on_quiet()); });
+    }
+    if (outbox_.empty()) refill();
+    if (outbox_.empty()) return std::nullopt;
+    WsMessage m = std::move(outbox_.front());
+    outbox_.pop_front();
+    return m;
+  }
+
+  bool finished() const override { return ended_ && utterances_.empty() && outbox_.empty(); }
+  Clock::time_point deadline() const override { return quiet_deadline_; }
+  void set_waker(std::function<void()> waker) override { waker_ = std::move(waker); }
+
+  void on_disconnect() override {
+    for (Utterance& u : utterances_) u.cancel();
+    utterances_.clear();
+    open_ = nullptr;
+  }
+
+ private:
+  void handle(std::string_view data, bool binary) {
+    if (binary)
+      throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send JSON text");
+    if (!text::is_valid_utf8(data))
+      throw Error(ErrorCode::kBadEncoding, "message is not valid UTF-8");
+    json msg = json::parse(data, nullptr, false);
+    if (msg.is_discarded() || !msg.is_object())
+      throw Error(ErrorCode::kBadParameter, "message is not a JSON object");
+    auto type_it = msg.find("type");
+    if (type_it == msg.end() || !type_it->is_string())
+      throw Error(ErrorCode::kBadParameter, "message has no string field 'type'");
+    const std::string type = *type_it;
+    if (ended_) throw Error(ErrorCode::kBadParameter, "message '" + type + "' after 'end'");
+
+    if (type == "config") {
+      configure(msg);
+    } else if (type == "text") {
+      auto t = msg.find("text");
+      if (t == msg.end() || !t->is_string()) throw bad_parameter("text", "missing or not a string");
+      text(t->get<std::string>());
+    } else if (type == "flush") {
+      flush();
+    } else if (type == "cancel") {
+      cancel();
+    } else if (type == "end") {
+      flush();
+      ended_ = true;
+    } else {
+      throw Error(ErrorCode::kBadParameter, "unknown message type '" + type + "'");
+    }
+  }
+
+  void configure(const json& msg) {
+    sched::SynthesisRequest next = api_.resolve(json_params(msg));
+    config_ = std::move(next);
+    // A new voice may mean a new language for segmentation; pending text keeps the old one.
+    if (segmenter_ && segmenter_->pending_chars() == 0) segmenter_.reset();
+    push_event({{"type", "config"},
+                {"engine", config_.engine},
+                {"voice", config_.voice},
+                {"speed", config_.params.speed},
+                {"pitch", config_.params.pitch},
+                {"volume", config_.params.volume}});
+  }
+
+  void text(const std::string& fragment) {
+    if (!segmenter_) {
+      text::IncrementalOptions options;
+      options.segmenter = api_.config().segmenter;
+      segmenter_.emplace(api_.language_of(config_), options);
+    }
+    pending_text_chars_ += text::count_code_points(fragment);
+    if (pending_text_chars_ > api_.config().max_text_chars)
+      throw bad_parameter("text", "utterance too long: over " +
+                                      std::to_string(api_.config().max_text_chars) +
+                                      " characters; send a flush between utterances");
+    if (!open_ && !first_text_set_) {
+      first_text_ = Clock::now();
+      first_text_set_ = true;
+    }
+    append(segmenter_->feed(fragment));
+    quiet_deadline_ = segmenter_->pending_chars() > 0 ? Clock::now() + api_.config().quiet_flush
+                                                      : Clock::time_point::max();
+  }
+
+  void cancel() {
+    std::uint64_t last = 0;
+    for (Utterance& u : utterances_) {
+      u.cancel();
+      last = u.number;
+    }
+    utterances_.clear();
+    open_ = nullptr;
+    outbox_.clear();  // audio not yet written never reaches the client
+    if (segmenter_) segmenter_->reset();
+    pending_text_chars_ = 0;
+    first_text_set_ = false;
+    quiet_deadline_ = Clock::time_point::max();
+    push_event({{"type", "cancelled"}, {"utterance", last}});
+  }
+
+  void flush() {
+    if (segmenter_) append(segmenter_->flush());
+    quiet_deadline_ = Clock::time_point::max();
+    pending_text_chars_ = 0;
+    if (open_) {
+      open_->close();
+      open_ = nullptr;
+    }
+  }
+
+  // Sends confirmed segments to the scheduler, opening an utterance if none is open.
+  void append(std::vector<std::string> segments) {
+    if (segments.empty()) return;
+    if (!open_) {
+      utterances_.emplace_back(api_, config_, waker_, ++utterance_count_,
+                               first_text_set_ ? first_text_ : Clock::now());
+      first_text_set_ = false;
+      open_ = &utterances_.back();
+    }
+    open_->append(std::move(segments));
+  }
+
+  // Moves what the front utterance has ready into the outbox, in order: events at their
+  // audio positions, audio in pieces.
+  void refill() {
+    while (!utterances_.empty() && outbox_.empty()) {
+      Utterance& u = utterances_.front();
+      if (!u.announced) {
+        u.announced = true;
+        push_event({{"type", "utterance_start"},
+                    {"utterance", u.number},
+                    {"sample_rate", u.sample_rate()},
+                    {"encoding", "pcm_s16le"},
+                    {"channels", 1}});
+      }
+      std::string pcm;
+      std::vector<sched::AudioMark> marks;
+      const auto state = u.take(pcm, marks);
+      std::size_t pos = 0;                    // in pcm
+      const std::size_t base = u.sent_bytes;  // offset of pcm[0] in the utterance's audio
+      for (const sched::AudioMark& m : marks) {
+        const std::size_t at = m.offset - base;
+        if (at > pos) push_audio(u, std::string_view(pcm).substr(pos, at - pos));
+        pos = std::max(pos, at);
+        push_mark(u, m);
+      }
+      if (pos < pcm.size()) push_audio(u, std::string_view(pcm).substr(pos));
+
+      if (state == Utterance::State::kEnd) {
+        push_done(u);
+        utterances_.pop_front();
+      } else if (state == Utterance::State::kFailed) {
+        error(ErrorCode::kEngineFailed, u.error());
+        if (open_ == &u) open_ = nullptr;
+        utterances_.pop_front();
+      } else {
+        return;
+      }
+    }
+  }
+
+  void push_mark(const Utterance& u, const sched::AudioMark& m) {
+    if (m.kind == sched::AudioMark::Kind::kWord) {
+      push_event({{"type", "word"},
+                  {"utterance", u.number},
+                  {"segment", m.segment},
+                  {"text", std::string(text::utf8_substr(u.segment_text(m.segment), m.text_offset,
+                                                         m.text_length))},
+                  {"audio_offset_seconds", u.seconds(m.offset)}});
+    } else if (m.kind == sched::AudioMark::Kind::kSegmentStart) {
+      push_event({{"type", "segment_start"},
+                  {"utterance", u.number},
+                  {"index", m.segment},
+                  {"text", u.segment_text(m.segment)}});
+    } else {
+      push_event({{"type", "segment_done"},
+                  {"utterance", u.number},
+                  {"index", m.segment},
+                  {"audio_offset_seconds", u.seconds(m.offset)}});
+    }
+  }
+
+  void push_done(const Utterance& u) {
+    const double audio_s = u.seconds(u.sent_bytes);
+    const double wall_s = std::chrono::duration<double>(Clock::now() - u.first_text).count();
+    const double ttfa_ms =
+        u.first_audio == Clock::time_point{}
+            ? -1.0
+            : std::chrono::duration<double, std::milli>(u.first_audio - u.first_text).count();
+    push_event({{"type", "done"},
+                {"utterance", u.number},
+                {"segments", u.segments.size()},
+                {"audio_seconds", audio_s},
+                {"time_to_first_audio_ms", ttfa_ms},
+                {"real_time_factor", audio_s > 0 ? wall_s / audio_s : 0.0}});
+  }
+
+  void push_audio(Utterance& u, std::string_view pcm) {
+    if (u.first_audio == Clock::time_point{}) u.first_audio = Clock::now();
+    u.sent_bytes += pcm.size();
+    for (std::size_t off = 0; off < pcm.size(); off += kAudioPiece)
+      outbox_.push_back(WsMessage{true, std::string(pcm.substr(off, kAudioPiece))});
+  }
+
+  void push_event(const json& j) { outbox_.push_back(WsMessage{false, dump_json(j)}); }
+  // The protocol's error shape: {"type":"error","code","message"}.
+  void error(ErrorCode code, const std::string& message) {
+    push_event({{"type", "error"}, {"code", to_string(code)}, {"message", message}});
+  }
+
+  Api& api_;
+  sched::SynthesisRequest config_;
+  std::optional<text::IncrementalSegmenter> segmenter_;
+  std::deque<Utterance> utterances_;
+  // The utterance still taking text (the back of utterances_), if any. A deque keeps
+  // pointers to its elements valid across push_back and pop_front of others.
+  Utterance* open_ = nullptr;
+  std::deque<WsMessage> outbox_;
+  std::function<void()> waker_;
+  std::uint64_t utterance_count_ = 0;
+  std::size_t pending_text_chars_ = 0;
+  Clock::time_point quiet_deadline_ = Clock::time_point::max();
+  Clock::time_point first_text_{};
+  bool first_text_set_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<WsSession> make_stream_session(Api& api) {
+  return std::make_unique<StreamSession>(api);
+}
+
+}  // namespace lector::api

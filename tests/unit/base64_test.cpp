@@ -1,0 +1,25 @@
+#include "api/base64.h"
+
+#include <gtest/gtest.h>
+
+namespace lector::api {
+namespace {
+
+TEST(Base64, Rfc4648Vectors) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+}
+
+TEST(Base64, HighBytesAndTheWholeAlphabet) {
+  EXPECT_EQ(base64(std::string("\xff\xfe\xfd", 3)), "//79");
+  EXPECT_EQ(base64(std::string("\0\0\0", 3)), "AAAA");
+  EXPECT_EQ(base64(std::string("\xfb\xff", 2)), "+/8=");
+}
+
+}  // namespace
+}  // namespace lector::api
