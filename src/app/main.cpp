@@ -200,7 +200,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
       return 2;
     }
-    // A festival worker holds about 90 MB; one is the default unless --workers says otherwise.
+    // A festival worker holds about 330 MiB (measured, see the README's engine table); one is
+    // the default unless --workers says otherwise.
     const bool workers_given = serve->count("--workers") > 0;
     sched_config.workers[name] = name == "festival" && !workers_given ? 1 : workers;
   }

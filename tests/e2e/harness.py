@@ -556,6 +556,10 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._start_server()
+
+    @classmethod
+    def _start_server(cls):
         cls.server = LectorServer(workers=cls.workers, extra_args=cls.extra_args,
                                   engines=cls.engines).start()
         cls.addClassCleanup(cls.server.stop)
@@ -575,7 +579,18 @@ class ServerTestCase(unittest.TestCase):
         super().tearDown()
 
     def _check_idle(self):
-        self.server.assert_idle(expected_workers=self.worker_slots)
+        try:
+            self.server.assert_idle(expected_workers=self.worker_slots)
+        except AssertionError as e:
+            # The leak would stay and fail every later test of the class too: give them a
+            # fresh server, so only the test that leaked fails.
+            cls = type(self)
+            try:
+                cls.server.stop()
+            except AssertionError as stop_error:
+                e.add_note(f"and stopping that server: {stop_error}")
+            cls._start_server()
+            raise
 
     def assert_error(self, result, status, message=None, contains=None):
         """An error answer: exact status, JSON content type, a JSON object with an "error" string
