@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/ci
 [[ -f $build/compile_commands.json ]] || cmake --preset ci >/dev/null
-# Generated headers (the embedded page) must exist before the sources that include them parse.
+# Generated sources (the embedded page) must exist before the files that include them parse.
 cmake --build --preset ci --target lector_api >/dev/null
 
 if (($#)); then
@@ -16,18 +16,20 @@ if (($#)); then
 else
   mapfile -t files < <(git ls-files 'src/*.cpp')
 fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# The compile commands are GCC's: drop the GCC-only warning flags clang does not know, and
-# keep -Werror from turning clang's own compiler warnings into tidy errors.
-run-clang-tidy -quiet -p "$build" -j "${LECTOR_TIDY_JOBS:-2}" \
-  -extra-arg=-Wno-unknown-warning-option -extra-arg=-Wno-error \
-  "${files[@]/#/$PWD/}" >"$log" 2>&1 || true
-grep -v -E '^(clang-tidy|[0-9]+ warnings? (and [0-9]+ errors? )?generated|Suppressed [0-9]+ warnings|Use -header-filter|Enabled checks:|Running clang-tidy)' "$log" \
-  | grep -v -E '^\s*$' || true
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# One output file per source, so parallel runs do not interleave. The compile commands are
+# GCC's: -Wno-unknown-warning-option silences GCC-only warning flags, and -Wno-error keeps
+# -Werror from turning clang's own compiler warnings into tidy errors.
+printf '%s\n' "${files[@]}" | xargs -P "${LECTOR_TIDY_JOBS:-2}" -I{} sh -c \
+  'clang-tidy -p "$1" --quiet --use-color=false --extra-arg=-Wno-unknown-warning-option \
+     --extra-arg=-Wno-error "$2" >"$3/$(echo "$2" | tr / _).log" 2>&1 || true' \
+  sh "$build" {} "$out"
+cat "$out"/*.log | grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$' || true
+# A finding in a header is reported once for every source including it: count it once.
+findings=$(cat "$out"/*.log | grep -E '^/[^:]+:[0-9]+:[0-9]+: (warning|error): ' | sort -u || true)
 echo "== findings per file"
-grep -o -E "^/[^:]+:[0-9]+:[0-9]+: (warning|error):" "$log" | sort -u | cut -d: -f1 \
-  | sed "s|^$PWD/||" | sort | uniq -c | sort -rn || true
-total=$(grep -o -E "^/[^:]+:[0-9]+:[0-9]+: (warning|error):" "$log" | sort -u | wc -l)
+[[ -n $findings ]] && cut -d: -f1 <<<"$findings" | sed "s|^$PWD/||" | sort | uniq -c | sort -rn
+total=$(grep -c . <<<"$findings" || true)
 echo "== $total findings"
 ((total == 0))

@@ -64,9 +64,7 @@ std::optional<std::pair<std::string, int>> parse_pool(const std::string& value,
   return std::pair{std::move(name), n};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Lector: a real-time text-to-speech server"};
   app.set_version_flag("--version", LECTOR_VERSION);
   app.require_subcommand(1);
@@ -245,4 +243,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+// Anything run() did not handle (an allocation failure while parsing flags, an error finding
+// our own executable) ends the process with a message and status 1 rather than terminate().
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "lector: unknown exception\n");
+  }
+  return 1;
 }
