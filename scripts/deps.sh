@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake ninja-build ccache g++ pkg-config clang-format
+  cmake ninja-build ccache g++ pkg-config clang-format clang-tidy
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
   # engines
   libespeak-ng-dev espeak-ng espeak-ng-data

@@ -2,8 +2,10 @@
 # Installs what Lector needs, then builds and runs every test:
 #   1. a release build with warnings as errors: unit tests and end-to-end tests (real binary,
 #      real espeak-ng workers, real sockets) and the page in a real Chromium;
-#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build running the same tests.
-# Set LECTOR_SKIP_ASAN=1 to run only the first part.
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build running the same tests;
+#   3. a ThreadSanitizer build running the unit tests and the end-to-end tests of the
+#      scheduler and the transports, where the threads meet.
+# Set LECTOR_SKIP_ASAN=1 or LECTOR_SKIP_TSAN=1 to leave out the second or third part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -27,5 +29,13 @@ if [[ "${LECTOR_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   ctest --preset asan
+fi
+if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
+  echo "== ThreadSanitizer build"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan --target lector lector_unit_tests
+  ctest --preset tsan -L unit
+  # The harness fails a test whose server log holds "WARNING: ThreadSanitizer".
+  ctest --preset tsan -L e2e -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect)$'
 fi
 echo "All tests passed."

@@ -3,9 +3,14 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "api/api.h"
 #include "engine/engine.h"
@@ -22,9 +27,44 @@ int default_workers() {
   return n == 0 ? 2 : static_cast<int>(n);
 }
 
-}  // namespace
+constexpr int kMaxPool = 256;
 
-int main(int argc, char** argv) {
+// One `--pool NAME=N` value. Strict: the whole of N must be a decimal number in 0..kMaxPool
+// (std::stoi read "2x" as 2 and " 2" as 2), and NAME a built-in engine. On error, returns
+// nullopt and says why in `error`.
+std::optional<std::pair<std::string, int>> parse_pool(const std::string& value,
+                                                      const std::vector<std::string>& engines,
+                                                      std::string& error) {
+  const auto eq = value.find('=');
+  if (eq == std::string::npos) {
+    error = "expected NAME=N";
+    return std::nullopt;
+  }
+  std::string name = value.substr(0, eq);
+  if (name.empty()) {
+    error = "empty engine name";
+    return std::nullopt;
+  }
+  if (std::find(engines.begin(), engines.end(), name) == engines.end()) {
+    error = "unknown engine '" + name + "'";
+    return std::nullopt;
+  }
+  const char* first = value.data() + eq + 1;
+  const char* last = value.data() + value.size();
+  int n = -1;
+  const auto [end, ec] = std::from_chars(first, last, n);
+  if (first == last || ec != std::errc() || end != last) {
+    error = "N is not a whole number";
+    return std::nullopt;
+  }
+  if (n < 0 || n > kMaxPool) {
+    error = "N must be 0 to " + std::to_string(kMaxPool);
+    return std::nullopt;
+  }
+  return std::pair{std::move(name), n};
+}
+
+int run(int argc, char** argv) {
   CLI::App app{"Lector: a real-time text-to-speech server"};
   app.set_version_flag("--version", LECTOR_VERSION);
   app.require_subcommand(1);
@@ -45,7 +85,7 @@ int main(int argc, char** argv) {
       ->add_option(
           "--workers", workers,
           "Worker processes per engine (default: the engine's own: one per core, festival 1)")
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, kMaxPool));
   std::vector<std::string> pools;
   serve->add_option("--pool", pools,
                     "Pool size of one engine, NAME=N (repeatable; overrides --workers; 0 disables "
@@ -93,6 +133,12 @@ int main(int argc, char** argv) {
       ->add_option("--segment-timeout", segment_timeout_s,
                    "Seconds a worker may spend on one segment before it is killed")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  sched_config.max_buffered_bytes = std::size_t{512} << 10;
+  serve
+      ->add_option("--max-buffered-bytes", sched_config.max_buffered_bytes,
+                   "Unread audio held per request before its synthesis pauses, in bytes")
+      ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 30))
       ->capture_default_str();
   serve
       ->add_option("--cache-bytes", sched_config.cache_bytes,
@@ -154,24 +200,19 @@ int main(int argc, char** argv) {
       return 2;
     }
     // Without --workers each engine's pool takes the size its workers announce in Hello
-    // (one per core; festival, at about 320 MB a worker, one).
+    // (one per core; festival, at about 330 MiB a worker, one).
     sched_config.workers[name] =
         serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
   }
   for (const std::string& pool : pools) {
-    const auto eq = pool.find('=');
-    int n = -1;
-    try {
-      if (eq != std::string::npos) n = std::stoi(pool.substr(eq + 1));
-    } catch (const std::exception&) {
-    }
-    const std::string name = pool.substr(0, eq);
-    if (eq == std::string::npos || n < 0 || n > 256 ||
-        std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
-      std::fprintf(stderr, "lector serve: --pool: expected ENGINE=N with N in 0..256, got '%s'\n",
-                   pool.c_str());
+    std::string error;
+    const auto parsed = parse_pool(pool, built_in, error);
+    if (!parsed) {
+      std::fprintf(stderr, "lector serve: --pool '%s': %s (expected ENGINE=N, N in 0..%d)\n",
+                   pool.c_str(), error.c_str(), kMaxPool);
       return 2;
     }
+    const auto& [name, n] = *parsed;
     if (n == 0)
       sched_config.workers.erase(name);
     else
@@ -202,4 +243,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+// Anything run() did not handle (an allocation failure while parsing flags, an error finding
+// our own executable) ends the process with a message and status 1 rather than terminate().
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "lector: unknown exception\n");
+  }
+  return 1;
 }

@@ -8,8 +8,8 @@
 //
 // The constructor loads every voice festival lists, because festival only knows a voice's
 // language and gender (voice.description) and output rate after loading it; voices that fail
-// to load or to speak are left out. Expect about two seconds of start-up and 320 MB per process
-// with the Debian voice packages installed.
+// to load or to speak are left out. Expect about two seconds of start-up and 330 MiB per process
+// with the Debian voice packages installed (measured; see the README's engine table).
 //
 // Text goes to festival's tokenizer as data (an EST token stream over the string, converted to
 // the voice's declared character set), never through the Scheme reader. Festival cuts it into

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace lector::http {
 
@@ -18,7 +19,7 @@ using tcp = net::ip::tcp;
 namespace {
 
 std::string url_encode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
+  constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {

@@ -23,6 +23,10 @@ LECTOR_BIN = os.environ.get("LECTOR_BIN") or "/work/main/build/release/lector"
 TEXTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "texts")
 HOST = "127.0.0.1"
 
+# How long a test's server may take to become idle again after the test: generous, since a
+# worker killed by the test must be respawned (with backoff) and report ready.
+IDLE_TIMEOUT = 10
+
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer")
 
@@ -509,21 +513,84 @@ class LectorServer:
     def worker_pids(self):
         return [w["pid"] for w in self.status()["workers"]]
 
+    def assert_idle(self, timeout=IDLE_TIMEOUT, expected_workers=None):
+        """Waits until the server is idle again: no request active, no segment queued, every
+        worker "idle" (a killed worker respawned), and, when given, expected_workers of them.
+        Raises with the last /status JSON if that does not happen within timeout. A request
+        whose slot is never freed (a leak) keeps requests_active above 0 and fails here."""
+        last = {}
+
+        def idle():
+            st = self.status()
+            last["status"] = st
+            workers = st["workers"]
+            return (st["requests_active"] == 0 and st["segments_queued"] == 0
+                    and all(w["state"] == "idle" for w in workers)
+                    and (expected_workers is None or len(workers) == expected_workers))
+
+        deadline = time.monotonic() + timeout
+        while not idle():
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"server not idle {timeout} s after the test (expected requests_active 0, "
+                    f"segments_queued 0, every worker idle); last /status:\n"
+                    f"{json.dumps(last['status'], indent=1)}")
+            time.sleep(0.05)
+        return last["status"]
+
 
 class ServerTestCase(unittest.TestCase):
-    """One server per test class. Subclasses set `workers` and `extra_args`."""
+    """One server per test class. Subclasses set `workers` and `extra_args`.
+
+    Every test must leave the server idle (see LectorServer.assert_idle): checked after the
+    test and its own cleanups, so a leaked request slot or segment fails the test that leaked
+    it rather than a later one. A subclass that overrides setUp must call super().setUp()."""
 
     workers = 2
     extra_args = ()
     engines = "espeak"
     server = None
+    # Worker slots the server reports; constant for its lifetime (a dead worker keeps its slot).
+    worker_slots = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._start_server()
+
+    @classmethod
+    def _start_server(cls):
         cls.server = LectorServer(workers=cls.workers, extra_args=cls.extra_args,
                                   engines=cls.engines).start()
         cls.addClassCleanup(cls.server.stop)
+        cls.worker_slots = len(cls.server.status()["workers"])
+
+    def setUp(self):
+        super().setUp()
+        # Registered first, so it runs last: after tearDown and every cleanup the test added
+        # (which may close the streams it held open).
+        self.addCleanup(self._check_idle)
+        self._idle_check_registered = True
+
+    def tearDown(self):
+        if not getattr(self, "_idle_check_registered", False):
+            self.fail(f"{type(self).__name__}.setUp does not call super().setUp(): the check that "
+                      "the server is idle after each test would not run")
+        super().tearDown()
+
+    def _check_idle(self):
+        try:
+            self.server.assert_idle(expected_workers=self.worker_slots)
+        except AssertionError as e:
+            # The leak would stay and fail every later test of the class too: give them a
+            # fresh server, so only the test that leaked fails.
+            cls = type(self)
+            try:
+                cls.server.stop()
+            except AssertionError as stop_error:
+                e.add_note(f"and stopping that server: {stop_error}")
+            cls._start_server()
+            raise
 
     def assert_error(self, result, status, message=None, contains=None):
         """An error answer: exact status, JSON content type, a JSON object with an "error" string

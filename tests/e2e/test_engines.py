@@ -4,7 +4,7 @@ and festival stream sentence by sentence; speed, pitch and volume reach each eng
 ("engine:name") and the /voices filters select the right voices; and flite's speech is
 intelligible to a speech recognizer.
 
-One server with every engine (festival workers take 1-3 s and ~300 MB each to start) serves
+One server with every engine (festival workers take 1-3 s and ~330 MiB each to start) serves
 the whole file. Its cache is off, so every request is really synthesized.
 """
 

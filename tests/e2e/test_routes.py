@@ -96,6 +96,7 @@ class DefaultsTest(ServerTestCase):
     workers = 1
 
     def setUp(self):
+        super().setUp()
         self.addCleanup(self.server.request, "GET", "/setvoice?voice_name=en-us")
 
     def test_set_engine(self):
@@ -352,6 +353,7 @@ class ShutdownTest(unittest.TestCase):
         try:
             pids = server.worker_pids()
             server.tts_pcm({"text": "Goodbye."})
+            server.assert_idle()
         finally:
             code = server.stop()  # raises unless the exit status is 0
         self.assertEqual(code, 0)

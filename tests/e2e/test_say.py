@@ -14,6 +14,7 @@ class SayTest(ServerTestCase):
     workers = 1
 
     def setUp(self):
+        super().setUp()
         self.tmp = tempfile.TemporaryDirectory(prefix="lector-say-")
         self.addCleanup(self.tmp.cleanup)
 
