@@ -136,6 +136,8 @@ std::string audio_of(const std::vector<std::string>& segments, const JobPlan& pl
 
 class SchedulerTest : public ::testing::Test {
  protected:
+  static constexpr const char* kOther = "other";
+
   static SchedulerConfig config() {
     SchedulerConfig c;
     c.lookahead = 4;
@@ -144,13 +146,15 @@ class SchedulerTest : public ::testing::Test {
   }
 
   // Starts the scheduler with `workers` fake workers and waits until every one is idle.
-  void start(int workers, SchedulerConfig c = config()) {
+  // `other` adds workers of a second engine, kOther (the same fakes under another name).
+  void start(int workers, SchedulerConfig c = config(), int other = 0) {
     c.workers = {{fake::kEngine, workers}};
+    if (other > 0) c.workers[kOther] = other;
     scheduler_ = std::make_unique<Scheduler>(c, fleet_.spawner());
     scheduler_->start();
     ASSERT_NE(scheduler_->engine(fake::kEngine), nullptr);
     ASSERT_TRUE(wait_stats([&](const SchedulerStats& s) {
-      return s.workers.size() == static_cast<std::size_t>(workers) && all_idle(s);
+      return s.workers.size() == static_cast<std::size_t>(workers + other) && all_idle(s);
     }));
   }
 
@@ -176,9 +180,10 @@ class SchedulerTest : public ::testing::Test {
     }
   }
 
-  RequestHandle submit(std::vector<std::string> segments, bool open = false) {
+  RequestHandle submit(std::vector<std::string> segments, bool open = false,
+                       const std::string& engine = fake::kEngine) {
     SynthesisRequest r;
-    r.engine = fake::kEngine;
+    r.engine = engine;
     r.voice = "v1";
     r.segments = std::move(segments);
     r.open = open;
@@ -297,14 +302,19 @@ TEST_F(SchedulerTest, LookAheadIsBoundedAndWaitsForTheHeadsFirstAudio) {
   });
   SchedulerConfig c = config();
   c.lookahead = 2;
+  // Without the cache: its lookups have their own window, which would hide next_to_run's.
+  c.cache_bytes = 0;
   start(4, c);
   const std::vector<std::string> segments = texts("s", 8);
   RequestHandle h = submit(segments);
   Reader reader(h);
 
   ASSERT_TRUE(fleet_.wait_count(EventKind::kStalled, "s0", 1));
+  // A look-ahead segment sent in the meantime would show as a busy worker, or if it finished
+  // already, as a start in the log (logged before its Done, which the scheduler has read).
   last_ = scheduler_->stats();
   EXPECT_EQ(busy_workers(last_), 1u) << "no look-ahead before the head has audio";
+  EXPECT_EQ(fake::count(fleet_.events(), EventKind::kStarted), 1u);
 
   first_audio->open();
   ASSERT_TRUE(fleet_.wait_count(EventKind::kDone, "s1", 1));
@@ -443,11 +453,16 @@ TEST_F(SchedulerTest, AShortRequestsHeadGoesBeforeALongOnesLookAhead) {
     if (text == "L0") p.gates[1] = head;
     if (text == "L1") p.gates[0] = second;
   });
-  start(2);
+  start(2, config(), /*other=*/1);
   const std::vector<std::string> long_text = texts("L", 8);
   RequestHandle lh = submit(long_text);
   ASSERT_TRUE(fleet_.wait_count(EventKind::kStalled, "L1", 1));  // both workers busy
   RequestHandle sh = submit({"S0"});
+  // A request of another engine, served last: round-robin goes on after it, so it visits the
+  // long request before the short one, and only the head-first pass puts the short one first.
+  RequestHandle rh = submit({"R0"}, false, kOther);
+  Reader other_reader(rh);
+  ASSERT_EQ(other_reader.read_to_end(), State::kEnd);
   last_ = scheduler_->stats();  // the short request is queued now
   EXPECT_EQ(busy_workers(last_), 2u);
 
