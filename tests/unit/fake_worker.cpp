@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -265,6 +266,98 @@ bool FakeFleet::run_job(int index, int fd, Link& link, const std::string& text, 
     worker::encode(worker::Done{job, false}, out);
   }
   return link.send(out) || killed();
+}
+
+// --- the client's side -------------------------------------------------------------------
+
+Reader::Reader(RequestHandle& handle) : handle_(handle), signal_(std::make_shared<Signal>()) {
+  handle_.set_waker([s = signal_] {
+    std::lock_guard lock(s->mu);
+    ++s->wakes;
+    s->cv.notify_all();
+  });
+}
+
+Reader::State Reader::read_until(std::size_t bytes) {
+  const auto deadline = std::chrono::steady_clock::now() + kLiveness;
+  while (!over() && audio.size() < bytes) {
+    std::uint64_t seen;
+    {
+      std::lock_guard lock(signal_->mu);
+      seen = signal_->wakes;
+    }
+    state = handle_.take(audio, &marks);
+    if (state != State::kPending) continue;
+    // A wake between the take and here moved `wakes` on: no wake-up is lost.
+    std::unique_lock lock(signal_->mu);
+    if (!signal_->cv.wait_until(lock, deadline, [&] { return signal_->wakes != seen; })) {
+      ADD_FAILURE() << "no audio within the liveness bound; read " << audio.size();
+      break;
+    }
+  }
+  return state;
+}
+
+Reader::State Reader::poll() {
+  if (!over()) state = handle_.take(audio, &marks);
+  return state;
+}
+
+std::vector<std::string> texts(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+int index_of(const std::string& text) {
+  return std::stoi(text.substr(text.find_first_of("0123456789")));
+}
+
+std::string audio_of(const std::vector<std::string>& segments, const JobPlan& plan) {
+  std::string pcm;
+  for (const std::string& s : segments) pcm += fake_audio(s, plan);
+  return pcm;
+}
+
+::testing::AssertionResult same_audio(const std::string& got, const std::string& want) {
+  if (got == want) return ::testing::AssertionSuccess();
+  std::size_t i = 0;
+  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
+  return ::testing::AssertionFailure() << "audio differs at byte " << i << " (got " << got.size()
+                                       << " bytes, want " << want.size() << ")";
+}
+
+void expect_marks(const std::vector<AudioMark>& marks, const std::vector<std::string>& segments,
+                  const JobPlan& plan) {
+  std::vector<AudioMark> want;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    want.push_back({AudioMark::Kind::kSegmentStart, i, offset});
+    for (int k = 0; k < plan.chunks; ++k)
+      want.push_back({AudioMark::Kind::kWord, i,
+                      offset + 2 * static_cast<std::size_t>(k) * plan.chunk_samples,
+                      static_cast<std::size_t>(k), 1});
+    offset += fake_audio(segments[i], plan).size();
+    want.push_back({AudioMark::Kind::kSegmentEnd, i, offset});
+  }
+  ASSERT_EQ(marks.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(marks[i].kind, want[i].kind) << "mark " << i;
+    EXPECT_EQ(marks[i].segment, want[i].segment) << "mark " << i;
+    EXPECT_EQ(marks[i].offset, want[i].offset) << "mark " << i;
+    EXPECT_EQ(marks[i].text_offset, want[i].text_offset) << "mark " << i;
+  }
+}
+
+std::size_t busy_workers(const SchedulerStats& s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.workers.begin(), s.workers.end(),
+      [](const WorkerStatus& w) { return w.state == "busy" || w.state == "cancelling"; }));
+}
+
+bool all_idle(const SchedulerStats& s) {
+  return std::all_of(s.workers.begin(), s.workers.end(),
+                     [](const WorkerStatus& w) { return w.state == "idle"; });
 }
 
 }  // namespace lector::sched::fake

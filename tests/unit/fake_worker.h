@@ -1,5 +1,7 @@
 #pragma once
-// Fake workers for scheduler tests: each is a thread at the far end of a socketpair speaking
+// Fake workers for scheduler tests, and the client-side helpers that check what they produced.
+//
+// Each fake worker is a thread at the far end of a socketpair speaking
 // the real frame protocol (worker/protocol.h), so a real sched::Scheduler and WorkerPool run
 // unchanged against it. A per-test JobPlan says what a worker does with each job: how much
 // audio it sends, where it stalls until a Gate opens, where it dies (closes its socket),
@@ -11,6 +13,8 @@
 // log). Each fake worker runs on its own thread and exits when the scheduler closes its end of
 // the socket (how the pool stops or kills a worker with no process). ~FakeFleet joins them, so
 // the Scheduler must be destroyed (stopped) first.
+
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -24,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "sched/request_handle.h"
+#include "sched/scheduler.h"
 #include "sched/worker_pool.h"
 
 namespace lector::sched::fake {
@@ -133,5 +139,51 @@ class FakeFleet {
   Events events_;
   std::vector<std::thread> threads_;
 };
+
+// --- the client's side -------------------------------------------------------------------
+
+// Reads a handle's audio on the test thread, sleeping on its waker between takes (the waker
+// runs on the scheduler's loop thread). The handle must outlive the Reader.
+class Reader {
+ public:
+  using State = AudioSource::State;
+  explicit Reader(RequestHandle& handle);
+
+  // Takes until at least `bytes` are read in all, or the stream ended; a test failure when
+  // nothing comes within kLiveness.
+  State read_until(std::size_t bytes);
+  State read_to_end() { return read_until(SIZE_MAX); }
+  // What is there now, without waiting.
+  State poll();
+  bool over() const { return state == State::kEnd || state == State::kFailed; }
+
+  std::string audio;
+  std::vector<AudioMark> marks;
+  State state = State::kPending;
+
+ private:
+  struct Signal {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::uint64_t wakes = 0;
+  };
+  RequestHandle& handle_;
+  std::shared_ptr<Signal> signal_;
+};
+
+// "s0", "s1", ... and back: segment texts that say their index.
+std::vector<std::string> texts(const std::string& prefix, int n);
+int index_of(const std::string& text);
+// The audio of a request whose segments all ran `plan` to the end.
+std::string audio_of(const std::vector<std::string>& segments, const JobPlan& plan = {});
+// Equal PCM, or where the first difference is.
+::testing::AssertionResult same_audio(const std::string& got, const std::string& want);
+// The marks such a request carries: each segment's start and end where its audio starts and
+// ends, a word at each chunk, nothing twice, nothing missing.
+void expect_marks(const std::vector<AudioMark>& marks, const std::vector<std::string>& segments,
+                  const JobPlan& plan);
+
+std::size_t busy_workers(const SchedulerStats& s);  // busy or cancelling
+bool all_idle(const SchedulerStats& s);
 
 }  // namespace lector::sched::fake

@@ -5,10 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,120 +16,17 @@
 namespace lector::sched {
 namespace {
 
+using fake::all_idle;
+using fake::audio_of;
+using fake::busy_workers;
 using fake::FakeEvent;
 using fake::Gate;
 using fake::JobPlan;
+using fake::Reader;
+using fake::same_audio;
+using fake::texts;
 using EventKind = FakeEvent::Kind;
 using State = AudioSource::State;
-
-std::vector<std::string> texts(const std::string& prefix, int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
-  return out;
-}
-
-int index_of(const std::string& text) {
-  return std::stoi(text.substr(text.find_first_of("0123456789")));
-}
-
-std::size_t busy_workers(const SchedulerStats& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.workers.begin(), s.workers.end(),
-      [](const WorkerStatus& w) { return w.state == "busy" || w.state == "cancelling"; }));
-}
-
-bool all_idle(const SchedulerStats& s) {
-  return std::all_of(s.workers.begin(), s.workers.end(),
-                     [](const WorkerStatus& w) { return w.state == "idle"; });
-}
-
-// Where two PCM strings first differ, for a readable failure.
-::testing::AssertionResult same_audio(const std::string& got, const std::string& want) {
-  if (got == want) return ::testing::AssertionSuccess();
-  std::size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  return ::testing::AssertionFailure() << "audio differs at byte " << i << " (got " << got.size()
-                                       << " bytes, want " << want.size() << ")";
-}
-
-// Reads a handle's audio on the test thread, sleeping on its waker between takes.
-class Reader {
- public:
-  explicit Reader(RequestHandle& handle) : handle_(handle), signal_(std::make_shared<Signal>()) {
-    handle_.set_waker([s = signal_] {
-      std::lock_guard lock(s->mu);
-      ++s->wakes;
-      s->cv.notify_all();
-    });
-  }
-
-  // Takes until at least `bytes` are read in all, or the stream ended.
-  State read_until(std::size_t bytes) {
-    const auto deadline = std::chrono::steady_clock::now() + fake::kLiveness;
-    while (!over() && audio.size() < bytes) {
-      std::uint64_t seen;
-      {
-        std::lock_guard lock(signal_->mu);
-        seen = signal_->wakes;
-      }
-      state = handle_.take(audio, &marks);
-      if (state != State::kPending) continue;
-      std::unique_lock lock(signal_->mu);
-      if (!signal_->cv.wait_until(lock, deadline, [&] { return signal_->wakes != seen; })) {
-        ADD_FAILURE() << "no audio within the liveness bound; read " << audio.size();
-        break;
-      }
-    }
-    return state;
-  }
-  State read_to_end() { return read_until(SIZE_MAX); }
-  // What is there now, without waiting.
-  State poll() { return over() ? state : (state = handle_.take(audio, &marks)); }
-  bool over() const { return state == State::kEnd || state == State::kFailed; }
-
-  std::string audio;
-  std::vector<AudioMark> marks;
-  State state = State::kPending;
-
- private:
-  struct Signal {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::uint64_t wakes = 0;
-  };
-  RequestHandle& handle_;
-  std::shared_ptr<Signal> signal_;
-};
-
-// The marks a request of `segments` whose jobs all ran `plan` must carry: each segment's start
-// and end where its audio starts and ends, a word at each chunk, nothing twice.
-void expect_marks(const std::vector<AudioMark>& marks, const std::vector<std::string>& segments,
-                  const JobPlan& plan) {
-  std::vector<AudioMark> want;
-  std::size_t offset = 0;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    want.push_back({AudioMark::Kind::kSegmentStart, i, offset});
-    for (int k = 0; k < plan.chunks; ++k)
-      want.push_back({AudioMark::Kind::kWord, i,
-                      offset + 2 * static_cast<std::size_t>(k) * plan.chunk_samples,
-                      static_cast<std::size_t>(k), 1});
-    offset += fake::fake_audio(segments[i], plan).size();
-    want.push_back({AudioMark::Kind::kSegmentEnd, i, offset});
-  }
-  ASSERT_EQ(marks.size(), want.size());
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    EXPECT_EQ(marks[i].kind, want[i].kind) << "mark " << i;
-    EXPECT_EQ(marks[i].segment, want[i].segment) << "mark " << i;
-    EXPECT_EQ(marks[i].offset, want[i].offset) << "mark " << i;
-    EXPECT_EQ(marks[i].text_offset, want[i].text_offset) << "mark " << i;
-  }
-}
-
-std::string audio_of(const std::vector<std::string>& segments, const JobPlan& plan = {}) {
-  std::string pcm;
-  for (const std::string& s : segments) pcm += fake::fake_audio(s, plan);
-  return pcm;
-}
 
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -230,7 +124,7 @@ TEST_F(SchedulerTest, ParallelSegmentsAreAssembledInOrder) {
   gate->open();
   ASSERT_EQ(reader.read_to_end(), State::kEnd);
   EXPECT_TRUE(same_audio(reader.audio, audio_of(segments)));
-  expect_marks(reader.marks, segments, JobPlan{});
+  fake::expect_marks(reader.marks, segments, JobPlan{});
   EXPECT_EQ(fake::count(fleet_.events(), EventKind::kStarted), 4u);
 }
 
@@ -250,7 +144,7 @@ TEST_F(SchedulerTest, ARetrySkipsTheAudioTheClientAlreadyHas) {
   gate->open();
   ASSERT_EQ(reader.read_to_end(), State::kEnd);
   EXPECT_TRUE(same_audio(reader.audio, audio_of(segments))) << "every byte exactly once";
-  expect_marks(reader.marks, segments, JobPlan{});
+  fake::expect_marks(reader.marks, segments, JobPlan{});
 
   const fake::Events events = fleet_.events();
   EXPECT_EQ(fake::count(events, EventKind::kDied), 1u);
@@ -336,7 +230,7 @@ TEST_F(SchedulerTest, LookAheadIsBoundedAndWaitsForTheHeadsFirstAudio) {
   EXPECT_EQ(fake::count(events, EventKind::kStarted), segments.size());
   for (std::size_t e = 0; e < events.size(); ++e) {
     if (events[e].kind != EventKind::kStarted) continue;
-    const int i = index_of(events[e].text);
+    const int i = fake::index_of(events[e].text);
     for (int j = 0; j < i - static_cast<int>(c.lookahead); ++j)
       EXPECT_LT(fake::first(events, EventKind::kDone, "s" + std::to_string(j)), e)
           << "s" << i << " started before s" << j << " was done";
@@ -552,7 +446,7 @@ TEST_F(SchedulerTest, AWorkerPastItsDeadlineIsKilledAndTheSegmentRetried) {
   Reader reader(h);
   ASSERT_EQ(reader.read_to_end(), State::kEnd);
   EXPECT_TRUE(same_audio(reader.audio, audio_of(segments)));
-  expect_marks(reader.marks, segments, JobPlan{});
+  fake::expect_marks(reader.marks, segments, JobPlan{});
   const fake::Events events = fleet_.events();
   EXPECT_EQ(fake::count(events, EventKind::kKilled, "s0"), 1u);
   EXPECT_EQ(fake::count(events, EventKind::kStarted, "s0"), 2u);
