@@ -360,4 +360,62 @@ bool all_idle(const SchedulerStats& s) {
                      [](const WorkerStatus& w) { return w.state == "idle"; });
 }
 
+// --- the fixture ----------------------------------------------------------------------------
+
+SchedulerConfig SchedulerFixture::config() {
+  SchedulerConfig c;
+  c.lookahead = 4;
+  c.max_requests = 16;
+  return c;
+}
+
+void SchedulerFixture::start(int workers, SchedulerConfig c, int other) {
+  c.workers = {{kEngine, workers}};
+  if (other > 0) c.workers[kOther] = other;
+  scheduler_ = std::make_unique<Scheduler>(c, fleet_.spawner());
+  scheduler_->start();
+  ASSERT_NE(scheduler_->engine(kEngine), nullptr);
+  ASSERT_TRUE(wait_stats([&](const SchedulerStats& s) {
+    return s.workers.size() == static_cast<std::size_t>(workers + other) && all_idle(s);
+  }));
+}
+
+void SchedulerFixture::TearDown() {
+  if (!scheduler_) return;
+  EXPECT_TRUE(wait_stats([](const SchedulerStats& s) {
+    return s.requests_active == 0 && s.segments_queued == 0 && all_idle(s);
+  })) << "the scheduler did not come back to idle";
+  scheduler_->stop();
+  scheduler_.reset();
+}
+
+bool SchedulerFixture::wait_stats(const std::function<bool(const SchedulerStats&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + kLiveness;
+  for (;;) {
+    last_ = scheduler_->stats();
+    if (done(last_)) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // pacing only
+  }
+}
+
+RequestHandle SchedulerFixture::submit(std::vector<std::string> segments, bool open,
+                                       const std::string& engine) {
+  SynthesisRequest r;
+  r.engine = engine;
+  r.voice = "v1";
+  r.segments = std::move(segments);
+  r.open = open;
+  return scheduler_->submit(std::move(r));
+}
+
+void SchedulerFixture::plan(std::function<void(const std::string&, int, JobPlan&)> special,
+                            JobPlan base) {
+  fleet_.set_planner([special = std::move(special), base](const std::string& text, int attempt) {
+    JobPlan p = base;
+    if (special) special(text, attempt, p);
+    return p;
+  });
+}
+
 }  // namespace lector::sched::fake

@@ -186,4 +186,30 @@ void expect_marks(const std::vector<AudioMark>& marks, const std::vector<std::st
 std::size_t busy_workers(const SchedulerStats& s);  // busy or cancelling
 bool all_idle(const SchedulerStats& s);
 
+// --- the fixture ----------------------------------------------------------------------------
+
+// A real Scheduler whose workers are a FakeFleet. TearDown checks that the test left it idle
+// (no request, nothing queued, every worker idle), then stops it.
+class SchedulerFixture : public ::testing::Test {
+ protected:
+  static constexpr const char* kOther = "other";  // a second engine of the same fakes
+
+  static SchedulerConfig config();
+  // Starts the scheduler with `workers` fake workers (and `other` of kOther), waits until every
+  // one is idle.
+  void start(int workers, SchedulerConfig c = config(), int other = 0);
+  void TearDown() override;
+  // Polls stats() (each call waits for a loop pass) until `done` holds; false after kLiveness.
+  // The last snapshot is left in last_.
+  bool wait_stats(const std::function<bool(const SchedulerStats&)>& done);
+  RequestHandle submit(std::vector<std::string> segments, bool open = false,
+                       const std::string& engine = kEngine);
+  // Plans every job with `base`, except what `special` changes for a text and attempt.
+  void plan(std::function<void(const std::string&, int, JobPlan&)> special = {}, JobPlan base = {});
+
+  FakeFleet fleet_;  // declared first: destroyed after the scheduler closed its sockets
+  std::unique_ptr<Scheduler> scheduler_;
+  SchedulerStats last_;
+};
+
 }  // namespace lector::sched::fake

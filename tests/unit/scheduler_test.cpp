@@ -28,76 +28,9 @@ using fake::texts;
 using EventKind = FakeEvent::Kind;
 using State = AudioSource::State;
 
-class SchedulerTest : public ::testing::Test {
- protected:
-  static constexpr const char* kOther = "other";
-
-  static SchedulerConfig config() {
-    SchedulerConfig c;
-    c.lookahead = 4;
-    c.max_requests = 16;
-    return c;
-  }
-
-  // Starts the scheduler with `workers` fake workers and waits until every one is idle.
-  // `other` adds workers of a second engine, kOther (the same fakes under another name).
-  void start(int workers, SchedulerConfig c = config(), int other = 0) {
-    c.workers = {{fake::kEngine, workers}};
-    if (other > 0) c.workers[kOther] = other;
-    scheduler_ = std::make_unique<Scheduler>(c, fleet_.spawner());
-    scheduler_->start();
-    ASSERT_NE(scheduler_->engine(fake::kEngine), nullptr);
-    ASSERT_TRUE(wait_stats([&](const SchedulerStats& s) {
-      return s.workers.size() == static_cast<std::size_t>(workers + other) && all_idle(s);
-    }));
-  }
-
-  // Every test ends idle: no request, nothing queued, every worker idle; then a clean stop.
-  void TearDown() override {
-    if (!scheduler_) return;
-    EXPECT_TRUE(wait_stats([](const SchedulerStats& s) {
-      return s.requests_active == 0 && s.segments_queued == 0 && all_idle(s);
-    })) << "the scheduler did not come back to idle";
-    scheduler_->stop();
-    scheduler_.reset();
-  }
-
-  // Polls stats() until `done` holds (each call waits for a loop pass); a liveness guard.
-  template <class Pred>
-  bool wait_stats(Pred done) {
-    const auto deadline = std::chrono::steady_clock::now() + fake::kLiveness;
-    for (;;) {
-      last_ = scheduler_->stats();
-      if (done(last_)) return true;
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // pacing only
-    }
-  }
-
-  RequestHandle submit(std::vector<std::string> segments, bool open = false,
-                       const std::string& engine = fake::kEngine) {
-    SynthesisRequest r;
-    r.engine = engine;
-    r.voice = "v1";
-    r.segments = std::move(segments);
-    r.open = open;
-    return scheduler_->submit(std::move(r));
-  }
-
-  // Plans every job with `base`, except what `special` changes for a text and attempt.
-  void plan(std::function<void(const std::string&, int, JobPlan&)> special = {},
-            JobPlan base = {}) {
-    fleet_.set_planner([special, base](const std::string& text, int attempt) {
-      JobPlan p = base;
-      if (special) special(text, attempt, p);
-      return p;
-    });
-  }
-
-  fake::FakeFleet fleet_;  // declared first: destroyed after the scheduler closed its sockets
-  std::unique_ptr<Scheduler> scheduler_;
-  SchedulerStats last_;
-};
+// The fixture (fake_worker.h) starts the scheduler against fake workers and checks in its
+// TearDown that every test left it idle.
+using SchedulerTest = fake::SchedulerFixture;
 
 TEST_F(SchedulerTest, ParallelSegmentsAreAssembledInOrder) {
   auto gate = std::make_shared<Gate>();
@@ -382,7 +315,7 @@ TEST_F(SchedulerTest, AShortRequestsHeadGoesBeforeALongOnesLookAhead) {
   RequestHandle sh = submit({"S0"});
   // A request of another engine, served last: round-robin goes on after it, so it visits the
   // long request before the short one, and only the head-first pass puts the short one first.
-  RequestHandle rh = submit({"R0"}, false, kOther);
+  RequestHandle rh = submit({"R0"}, false, SchedulerTest::kOther);
   Reader other_reader(rh);
   ASSERT_EQ(other_reader.read_to_end(), State::kEnd);
   last_ = scheduler_->stats();  // the short request is queued now
