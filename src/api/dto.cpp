@@ -67,6 +67,7 @@ json stats_json(const sched::SchedulerStats& s) {
                        {"segments_done", w.segments_done}});
   return {{"workers", workers},
           {"requests_active", s.requests_active},
+          {"requests_held", s.requests_held},
           {"segments_queued", s.segments_queued},
           {"requests_total", s.requests_total},
           {"requests_completed", s.requests_completed},

@@ -35,8 +35,9 @@ std::size_t Request::window_end(std::size_t window) const {
   return std::min(segments_.size(), head_ + window);
 }
 
-bool Request::over_bound() {
-  if (held_bytes() <= limits_.max_buffered_bytes) return false;
+bool Request::over_bound(bool head) {
+  const std::size_t held = head ? sink_->buffered_bytes() : held_bytes();
+  if (held <= limits_.max_buffered_bytes) return false;
   sink_->mark_throttled();
   return true;
 }
@@ -71,7 +72,7 @@ std::optional<std::size_t> Request::next_to_run(bool head_only) {
   const std::size_t last = window_end(head_only ? 1 : 1 + limits_.lookahead);
   for (std::size_t i = head_; i < last; ++i) {
     if (segments_[i].state != SegmentState::kPending) continue;
-    if (over_bound()) return std::nullopt;
+    if (over_bound(i == head_)) return std::nullopt;
     // The client may have read (and lowered held_bytes) since the cache lookups stopped at the
     // bound; a segment not looked up yet waits for the next pass, which the read wakes, so
     // cached audio is never synthesized again.

@@ -110,7 +110,10 @@ class Request {
   void mark_starts();
   void send_word(std::size_t index, const worker::WordMark& mark);
   std::size_t window_end(std::size_t window) const;
-  bool over_bound();
+  // Whether the request holds too much unread audio to start more synthesis. For the head,
+  // only the audio the client can read counts: look-ahead audio waiting behind a head that
+  // must be retried would otherwise block that retry for ever.
+  bool over_bound(bool head = false);
 
   const std::uint64_t id_;
   SynthesisRequest spec_;

@@ -123,10 +123,11 @@ SchedulerStats Scheduler::stats() const {
     if (running_) {
       // The loop publishes a fresh snapshot at the end of its next pass; it never blocks on
       // I/O, so this wait is short.
-      const std::uint64_t seen = stats_generation_;
-      stats_wanted_ = true;
+      // A ticket: the loop answers every ticket it has seen before it takes its commands, so
+      // the answer reflects every command posted before this call, even with many callers.
+      const std::uint64_t ticket = stats_requested_.fetch_add(1) + 1;
       wake();
-      stats_cv_.wait_for(lock, kStatsWait, [&] { return stats_generation_ != seen || !running_; });
+      stats_cv_.wait_for(lock, kStatsWait, [&] { return stats_answered_ >= ticket || !running_; });
     }
     s = *stats_;
   }
@@ -165,6 +166,7 @@ void Scheduler::run_loop() {
   std::vector<pollfd> fds;
   std::vector<Worker*> polled;
   std::vector<Command> commands;
+  std::uint64_t answered = 0;  // the last stats ticket published
   while (!stopping_) {
     fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
     polled.clear();
@@ -186,7 +188,7 @@ void Scheduler::run_loop() {
       [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &v, sizeof v);
     }
     // Taken before the commands: a stats() call sees every command posted before it.
-    const bool publish = stats_wanted_.exchange(false);
+    const std::uint64_t wanted = stats_requested_.load();
     {
       std::lock_guard lock(commands_mu_);
       commands.swap(commands_);
@@ -201,7 +203,10 @@ void Scheduler::run_loop() {
     pool_.tick(now);
     serve_from_cache();
     dispatch();
-    if (publish) publish_stats();
+    if (wanted != answered) {
+      publish_stats(wanted);
+      answered = wanted;
+    }
   }
 }
 
@@ -412,18 +417,19 @@ void Scheduler::dispatch() {
   }
 }
 
-void Scheduler::publish_stats() {
+void Scheduler::publish_stats(std::uint64_t answers) {
   auto s = std::make_shared<SchedulerStats>(counters_);
   s->cache_hits = cache_.hits();
   s->cache_misses = cache_.misses();
   s->cache_bytes = cache_.bytes();
   s->cache_entries = cache_.entries();
+  s->requests_held = requests_.size();
   for (const auto& [id, r] : requests_) s->segments_queued += r.pending();
   for (const auto& w : pool_.workers())
     s->workers.push_back({w->engine, w->proc.pid, to_string(w->state), w->segments_done});
   std::lock_guard lock(snapshot_mu_);
   stats_ = std::move(s);
-  ++stats_generation_;
+  stats_answered_ = answers;
   stats_cv_.notify_all();
 }
 

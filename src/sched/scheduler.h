@@ -54,6 +54,7 @@ struct WorkerStatus {
 struct SchedulerStats {
   std::vector<WorkerStatus> workers;
   std::size_t requests_active = 0;  // handles alive: submitted and not yet over for the client
+  std::size_t requests_held = 0;    // requests the loop still holds (cancelled ones until idle)
   std::size_t segments_queued = 0;
   std::uint64_t requests_total = 0;
   std::uint64_t requests_rejected = 0;
@@ -138,7 +139,7 @@ class Scheduler final : private WorkerPool::Listener {
   void settle(Request& r);  // erases a request that is complete, or cancelled and idle
   void serve_from_cache();
   void dispatch();
-  void publish_stats();
+  void publish_stats(std::uint64_t answers);
 
   const SchedulerConfig config_;
   int wake_fd_ = -1;
@@ -152,13 +153,13 @@ class Scheduler final : private WorkerPool::Listener {
   std::atomic<std::size_t> active_{0};
   std::atomic<std::uint64_t> rejected_{0};
 
-  // Published snapshots. stats() asks the loop for a fresh one (stats_wanted_) and waits for
-  // the generation to move.
+  // Published snapshots. stats() takes a ticket (stats_requested_) and waits until the loop
+  // has published an answer to it (stats_answered_).
   mutable std::mutex snapshot_mu_;
   std::condition_variable started_cv_;
   mutable std::condition_variable stats_cv_;
-  mutable std::atomic<bool> stats_wanted_{false};
-  std::uint64_t stats_generation_ = 0;
+  mutable std::atomic<std::uint64_t> stats_requested_{0};
+  std::uint64_t stats_answered_ = 0;
   bool running_ = false;  // the loop thread is running
   std::shared_ptr<const Catalog> catalog_ = std::make_shared<Catalog>();
   std::shared_ptr<const SchedulerStats> stats_ = std::make_shared<SchedulerStats>();

@@ -514,8 +514,9 @@ class LectorServer:
         return [w["pid"] for w in self.status()["workers"]]
 
     def assert_idle(self, timeout=IDLE_TIMEOUT, expected_workers=None):
-        """Waits until the server is idle again: no request active, no segment queued, every
-        worker "idle" (a killed worker respawned), and, when given, expected_workers of them.
+        """Waits until the server is idle again: no request active (no live request handle and
+        none held by the scheduler's loop), no segment queued, every worker "idle" (a killed
+        worker respawned), and, when given, expected_workers of them.
         Raises with the last /status JSON if that does not happen within timeout. A request
         whose slot is never freed (a leak) keeps requests_active above 0 and fails here."""
         last = {}
@@ -524,7 +525,8 @@ class LectorServer:
             st = self.status()
             last["status"] = st
             workers = st["workers"]
-            return (st["requests_active"] == 0 and st["segments_queued"] == 0
+            return (st["requests_active"] == 0 and st.get("requests_held") == 0
+                    and st["segments_queued"] == 0
                     and all(w["state"] == "idle" for w in workers)
                     and (expected_workers is None or len(workers) == expected_workers))
 
@@ -533,7 +535,7 @@ class LectorServer:
             if time.monotonic() >= deadline:
                 raise AssertionError(
                     f"server not idle {timeout} s after the test (expected requests_active 0, "
-                    f"segments_queued 0, every worker idle); last /status:\n"
+                    f"requests_held 0, segments_queued 0, every worker idle); last /status:\n"
                     f"{json.dumps(last['status'], indent=1)}")
             time.sleep(0.05)
         return last["status"]

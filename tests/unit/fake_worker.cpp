@@ -161,12 +161,14 @@ void FakeFleet::log(FakeEvent event) {
 void FakeFleet::run(int index, int fd) {
   Link link{fd, {}};
   std::string out;
-  worker::encode(worker::Hello{kEngine,
-                               kSampleRate,
-                               {{"v1", "Voice One", "en", Gender::kFemale, "fake/v1", 0},
-                                {"v2", "Voice Two", "de", Gender::kMale, "fake/v2", 0}},
-                               {}},
-                 out);
+  worker::encode(
+      worker::Hello{kEngine,
+                    kSampleRate,
+                    {{"v1", "Voice One", "en", Gender::kFemale, "fake/v1", 0},
+                     {"v2", "Voice Two", "de", Gender::kMale, "fake/v2", 0}},
+                    {},
+                    {.word_timings = true, .default_workers = 1, .memory_mb_per_worker = 1}},
+      out);
   log({Kind::kHello, index, {}, 0, 0, 0});
   bool alive = link.send(out);
   while (alive) {
@@ -383,7 +385,7 @@ void SchedulerFixture::start(int workers, SchedulerConfig c, int other) {
 void SchedulerFixture::TearDown() {
   if (!scheduler_) return;
   EXPECT_TRUE(wait_stats([](const SchedulerStats& s) {
-    return s.requests_active == 0 && s.segments_queued == 0 && all_idle(s);
+    return s.requests_active == 0 && s.requests_held == 0 && s.segments_queued == 0 && all_idle(s);
   })) << "the scheduler did not come back to idle";
   scheduler_->stop();
   scheduler_.reset();

@@ -299,11 +299,10 @@ TEST(Request, OverTheBufferBoundNothingRunsUntilTheClientReads) {
   EXPECT_EQ(out, std::string(10, 'a') + std::string(10, 'b') + "b2");
 }
 
-// BUG (reported to the lead; the fix is in the report): the buffer bound also holds back the
-// head. A head that must be retried while finished look-ahead segments hold more than the bound
-// never runs again: the client cannot read what waits behind the head, so nothing frees room,
-// and the request hangs for good. Enable once next_to_run lets the head through.
-TEST(Request, DISABLED_ARetriedHeadRunsEvenWhenLookAheadAudioIsOverTheBound) {
+// Regression: the buffer bound used to hold back the head too. A head that must be retried
+// while finished look-ahead segments hold more than the bound never ran again: the client
+// cannot read what waits behind the head, so nothing freed room, and the request hung.
+TEST(Request, ARetriedHeadRunsEvenWhenLookAheadAudioIsOverTheBound) {
   Fixture f({"a", "b", "c"}, Request::Limits{4, 8, false});
   f.start(0);
   f.request.on_audio(0, "A1");

@@ -202,10 +202,10 @@ TEST_F(SchedulerTest, AnUnreadStreamPausesSynthesisUntilTheClientReads) {
   EXPECT_EQ(fake::count(fleet_.events(), EventKind::kStarted), segments.size());
 }
 
-// BUG (see Request.DISABLED_ARetriedHeadRunsEvenWhenLookAheadAudioIsOverTheBound): the head's
+// Regression (see Request.ARetriedHeadRunsEvenWhenLookAheadAudioIsOverTheBound): the head's
 // worker dies while finished look-ahead segments hold more than max_buffered_bytes; the retry
-// of the head is never dispatched and the client waits for ever.
-TEST_F(SchedulerTest, DISABLED_AHeadLostBehindBufferedLookAheadIsStillRetried) {
+// of the head used never to be dispatched, and the client waited for ever.
+TEST_F(SchedulerTest, AHeadLostBehindBufferedLookAheadIsStillRetried) {
   JobPlan base;
   base.chunks = 4;
   base.chunk_samples = 100;  // 800 bytes a segment
@@ -426,12 +426,11 @@ TEST_F(SchedulerTest, StatsReflectEveryCommandPostedBeforeThem) {
   EXPECT_EQ(s.segments_done, 3u);
 }
 
-// BUG (reported to the lead with a fix): with two threads calling stats(), one can return a
-// snapshot taken before its own earlier command. stats() raises a flag and waits for the
-// generation to move; a loop pass that took the flag (for the other thread) before this
-// thread posted its command publishes without it, and the generation moves all the same.
-// A race, so a loop: on the 2-core CI machine 9 runs in 10 find a stale snapshot.
-TEST_F(SchedulerTest, DISABLED_StatsSeeEarlierCommandsWhileAnotherThreadAsksToo) {
+// Regression: with two threads calling stats(), one could return a snapshot taken before its
+// own earlier command (a flag and a generation counter: a loop pass that took the flag for the
+// other thread before this one posted its command published without it). stats() now takes a
+// ticket. A race, so a loop: before the fix 9 runs in 10 found a stale snapshot here.
+TEST_F(SchedulerTest, StatsSeeEarlierCommandsWhileAnotherThreadAsksToo) {
   start(1);
   std::atomic<bool> stop{false};
   std::thread status_page([&] {
