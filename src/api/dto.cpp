@@ -1,5 +1,6 @@
 #include "api/dto.h"
 
+#include "api/error_body.h"
 #include "core/error.h"
 
 namespace lector::api {
@@ -82,6 +83,15 @@ json stats_json(const sched::SchedulerStats& s) {
             {"misses", s.cache_misses},
             {"bytes", s.cache_bytes},
             {"entries", s.cache_entries}}}};
+}
+
+std::string error_message_of(std::string_view body) {
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object()) {
+    auto it = j.find("error");
+    if (it != j.end() && it->is_string()) return it->get<std::string>();
+  }
+  return std::string(body);
 }
 
 }  // namespace lector::api

@@ -48,8 +48,8 @@ const ErrorSpec& error_spec(ErrorCode code) noexcept;
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, std::string message, std::string param = {})
-      : std::runtime_error(std::move(message)), code_(code), param_(std::move(param)) {}
+  Error(ErrorCode code, const std::string& message, std::string param = {})
+      : std::runtime_error(message), code_(code), param_(std::move(param)) {}
   ErrorCode code() const noexcept { return code_; }
   // Name of the offending request parameter, empty when the error is not about one.
   const std::string& param() const noexcept { return param_; }

@@ -17,10 +17,10 @@ namespace lector::engine {
 std::vector<std::string> default_engine_names() {
   std::vector<std::string> names{"espeak"};
 #ifdef LECTOR_HAVE_FLITE
-  names.push_back("flite");
+  names.emplace_back("flite");
 #endif
 #ifdef LECTOR_HAVE_FESTIVAL
-  names.push_back("festival");
+  names.emplace_back("festival");
 #endif
   return names;
 }
@@ -29,7 +29,7 @@ std::vector<std::string> engine_names() {
   std::vector<std::string> names = default_engine_names();
   // The test engine must never answer a user's request by accident: it runs only when named.
 #ifdef LECTOR_HAVE_TONE
-  names.push_back("tone");
+  names.emplace_back("tone");
 #endif
   return names;
 }

@@ -102,7 +102,10 @@ std::string to_voice_charset(std::string_view utf8, const std::string& coding) {
   }
   const std::string target = (coding.empty() ? std::string("ASCII") : coding) + "//TRANSLIT";
   iconv_t cd = iconv_open(target.c_str(), "UTF-8");
-  if (cd == reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1))) return std::string(utf8);
+  // iconv_open's documented failure value is (iconv_t)-1.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
+  const auto failed = reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1));
+  if (cd == failed) return std::string(utf8);
   // Transliteration tables are per locale; the C locale has almost none.
   static const locale_t utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
   const ThreadLocale locale(utf8_locale);

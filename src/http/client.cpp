@@ -6,8 +6,9 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <string_view>
+
+#include "api/error_body.h"
 
 namespace lector::http {
 
@@ -117,11 +118,7 @@ int run_say(const SayOptions& o) {
         if (ec && ec != bhttp::error::need_buffer) break;
         body.append(chunk, sizeof chunk - parser.get().body().size);
       }
-      std::string message = body;
-      try {
-        message = nlohmann::json::parse(body).at("error").get<std::string>();
-      } catch (const std::exception&) {
-      }
+      const std::string message = api::error_message_of(body);
       std::fprintf(stderr, "lector say: server answered %u: %s\n", parser.get().result_int(),
                    message.c_str());
       return 1;

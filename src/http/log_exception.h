@@ -12,7 +12,7 @@ namespace lector::http {
 // Logs what the coroutine threw (if anything), naming it `what`, then runs `then`.
 template <typename Then>
 auto log_exception(const char* what, Then then) {
-  return [what, then = std::move(then)](std::exception_ptr e) mutable {
+  return [what, then = std::move(then)](const std::exception_ptr& e) mutable {
     if (e) {
       try {
         std::rethrow_exception(e);

@@ -20,8 +20,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
-using net::use_awaitable;
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+constexpr auto kTupleAwaitable = net::as_tuple(net::use_awaitable);
 
 struct HttpServer::Impl {
   Impl(api::Api& a, HttpConfig c) : api(a), config(std::move(c)) {}
@@ -77,7 +76,7 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
   if (upload) {
     bool accepting = true;
     while (!parser->is_done()) {
-      auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, tuple_awaitable);
+      auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, kTupleAwaitable);
       if (ec) {
         if (ec == net::error::operation_aborted) co_return;
         if (accepting) peer_gone();
@@ -91,7 +90,7 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
   }
   constexpr std::size_t kMaxPipelined = 64 * 1024;
   while (buffer.size() < kMaxPipelined) {
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTupleAwaitable);
     if (ec) {
       if (ec != net::error::operation_aborted) peer_gone();
       co_return;
@@ -119,9 +118,9 @@ net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response
   beast::error_code ec;
   if (head_only) {
     bhttp::response_serializer<bhttp::string_body> sr{res};
-    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream, sr, kTupleAwaitable);
   } else {
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, res, tuple_awaitable);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, res, kTupleAwaitable);
   }
   co_return !ec && keep_alive;
 }
@@ -156,7 +155,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     for (;;) {
       const auto state = src->next(out);
       if (state != api::BodySource::State::kPending || watch->peer_gone) co_return state;
-      co_await wakeup->timer.async_wait(tuple_awaitable);
+      co_await wakeup->timer.async_wait(kTupleAwaitable);
     }
   };
 
@@ -165,7 +164,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     // Nothing was sent yet, so the client can still get a proper error.
     api::Response err = impl.api.error_response(src->error_code(), src->error());
     stream.socket().cancel();
-    while (!watch->done) co_await watch->done_timer.async_wait(tuple_awaitable);
+    while (!watch->done) co_await watch->done_timer.async_wait(kTupleAwaitable);
     src->finished(false, 0);
     co_return co_await write_simple(stream, err, version, keep_alive, false,
                                     impl.config.write_timeout);
@@ -180,7 +179,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     res.chunked(chunked);
     bhttp::response_serializer<bhttp::empty_body> sr{res};
     stream.expires_after(impl.config.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+    auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kTupleAwaitable);
     headers_sent = !ec;
   }
 
@@ -188,8 +187,8 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     if (state == api::BodySource::State::kData) {
       stream.expires_after(impl.config.write_timeout);
       auto [ec, n] = chunked ? co_await net::async_write(
-                                   stream, bhttp::make_chunk(net::buffer(out)), tuple_awaitable)
-                             : co_await net::async_write(stream, net::buffer(out), tuple_awaitable);
+                                   stream, bhttp::make_chunk(net::buffer(out)), kTupleAwaitable)
+                             : co_await net::async_write(stream, net::buffer(out), kTupleAwaitable);
       if (ec) break;
       sent += out.size();
       out.clear();
@@ -199,7 +198,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
         break;
       }
       stream.expires_after(impl.config.write_timeout);
-      auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk_last(), tuple_awaitable);
+      auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk_last(), kTupleAwaitable);
       complete = !ec;
       break;
     } else {
@@ -212,7 +211,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   if (!watch->done) {
     beast::error_code ignored;
     stream.socket().cancel(ignored);
-    while (!watch->done) co_await watch->done_timer.async_wait(tuple_awaitable);
+    while (!watch->done) co_await watch->done_timer.async_wait(kTupleAwaitable);
   }
   if (!complete) src->cancel();
   src->finished(complete, sent);
@@ -243,11 +242,11 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     parser.body_limit(config.max_body_bytes);
     stream.expires_after(first ? config.read_timeout : config.idle_timeout);
     first = false;
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTupleAwaitable);
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, std::ignore) =
-          co_await net::async_write(stream, net::buffer(kContinue), tuple_awaitable);
+          co_await net::async_write(stream, net::buffer(kContinue), kTupleAwaitable);
     }
     // A target that does not parse is answered once the body is read, so the connection
     // stays usable.
@@ -265,7 +264,7 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
                                                parser.get()[bhttp::field::content_type]);
     if (!ec && !upload && !parser.is_done())
       std::tie(ec, std::ignore) =
-          co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+          co_await bhttp::async_read(stream, buffer, parser, kTupleAwaitable);
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
         ec == net::error::connection_reset || ec == beast::error::timeout ||
         ec == net::error::operation_aborted)
@@ -350,13 +349,13 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
 net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
   for (;;) {
     auto [ec, socket] =
-        co_await impl.acceptor.async_accept(net::make_strand(impl.ioc), tuple_awaitable);
+        co_await impl.acceptor.async_accept(net::make_strand(impl.ioc), kTupleAwaitable);
     if (ec == net::error::operation_aborted || !impl.acceptor.is_open()) co_return;
     if (ec) {
       // Out of file descriptors and the like: back off briefly instead of spinning.
       obs::log_warn("accept failed: {}", ec.message());
       net::steady_timer t(impl.ioc, std::chrono::milliseconds(50));
-      co_await t.async_wait(tuple_awaitable);
+      co_await t.async_wait(kTupleAwaitable);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);

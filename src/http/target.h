@@ -19,6 +19,6 @@ struct Target {
 // fragment is dropped. Throws lector::Error(kMalformed) naming the problem, e.g. "malformed
 // percent-escape in the query string". The decoded text may be any bytes: whether it must be
 // UTF-8 is the api's concern.
-Target parse_target(std::string_view target);
+Target parse_target(std::string_view raw);
 
 }  // namespace lector::http

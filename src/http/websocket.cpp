@@ -13,7 +13,7 @@ namespace lector::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+constexpr auto kTupleAwaitable = net::as_tuple(net::use_awaitable);
 
 namespace {
 
@@ -32,7 +32,7 @@ net::awaitable<void> read_loop(websocket::stream<beast::tcp_stream>& ws, api::Ws
                                std::shared_ptr<Shared> shared) {
   beast::flat_buffer buffer;
   for (;;) {
-    auto [ec, n] = co_await ws.async_read(buffer, tuple_awaitable);
+    auto [ec, n] = co_await ws.async_read(buffer, kTupleAwaitable);
     if (ec) {
       if (ec != websocket::error::closed && ec != net::error::operation_aborted &&
           ec != net::error::eof)
@@ -63,7 +63,7 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
       [](websocket::response_type& res) { res.set(beast::http::field::server, "lector"); }));
   ws.read_message_max(max_message_bytes);
   ws.auto_fragment(false);
-  auto [accept_ec] = co_await ws.async_accept(upgrade, tuple_awaitable);
+  auto [accept_ec] = co_await ws.async_accept(upgrade, kTupleAwaitable);
   if (accept_ec) co_return;
 
   auto shared = std::make_shared<Shared>(ex);
@@ -82,7 +82,7 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
   while (!write_failed) {
     while (auto m = session->poll()) {
       ws.binary(m->binary);
-      auto [ec, n] = co_await ws.async_write(net::buffer(m->data), tuple_awaitable);
+      auto [ec, n] = co_await ws.async_write(net::buffer(m->data), kTupleAwaitable);
       if (ec) {
         write_failed = true;
         break;
@@ -90,15 +90,15 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
     }
     if (write_failed || shared->reader_done) break;
     if (session->finished()) {
-      co_await ws.async_close(websocket::close_code::normal, tuple_awaitable);
+      co_await ws.async_close(websocket::close_code::normal, kTupleAwaitable);
       break;
     }
     shared->wakeup.expires_at(session->deadline());
-    co_await shared->wakeup.async_wait(tuple_awaitable);
+    co_await shared->wakeup.async_wait(kTupleAwaitable);
   }
   if (shared->reader_failed && !write_failed && ws.is_open()) {
     const auto code = error_spec(ErrorCode::kInternal).ws_close;
-    co_await ws.async_close(websocket::close_reason(code), tuple_awaitable);
+    co_await ws.async_close(websocket::close_reason(code), kTupleAwaitable);
   }
   session->on_disconnect();
   // The reader refers to `ws` and `session`: wait for it before they go away.
@@ -106,7 +106,7 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
     beast::error_code ignored;
     beast::get_lowest_layer(ws).socket().close(ignored);
   }
-  while (!shared->reader_done) co_await shared->reader_done_timer.async_wait(tuple_awaitable);
+  while (!shared->reader_done) co_await shared->reader_done_timer.async_wait(kTupleAwaitable);
 }
 
 }  // namespace lector::http

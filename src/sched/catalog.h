@@ -24,7 +24,7 @@ struct EngineInfo {
   std::vector<std::string> variants;  // accepted as "voice+variant"
   worker::Capabilities caps;          // as the engine's workers announce them
   // A voice by name; "voice+variant" finds the base voice when the variant exists.
-  const VoiceInfo* find_voice(const std::string& name) const;
+  const VoiceInfo* find_voice(const std::string& voice) const;
   // The rate a voice speaks at (its own, else the engine's).
   int rate_of(const VoiceInfo& voice) const {
     return voice.sample_rate > 0 ? voice.sample_rate : sample_rate;

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include "core/error.h"
 #include "obs/log.h"
@@ -179,7 +179,7 @@ void Scheduler::run_loop() {
     }
     const int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0 && errno != EINTR) {
-      obs::log_error("scheduler poll failed: {}", std::strerror(errno));
+      obs::log_error("scheduler poll failed: {}", std::system_category().message(errno));
       return;
     }
     if (stopping_) return;

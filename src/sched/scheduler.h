@@ -95,7 +95,7 @@ class Scheduler final : private WorkerPool::Listener {
   // Queues a request. Throws Error(kUnavailable) for an engine that is not running,
   // Error(kBadParameter) for an unknown voice, Error(kOverloaded) when max_requests are in
   // flight. The handle cancels the request when it goes away before the end.
-  RequestHandle submit(SynthesisRequest request);
+  RequestHandle submit(SynthesisRequest spec);
   // A snapshot the loop publishes on request, reflecting every command posted before the call
   // (waits for the loop's next pass; returns the last snapshot if the loop is not running).
   SchedulerStats stats() const;

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include "obs/log.h"
 
@@ -95,7 +95,8 @@ void WorkerPool::read(Worker& w) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    lose(w, n == 0 ? "exited" : std::strerror(errno));
+    const std::string why = n == 0 ? "exited" : std::system_category().message(errno);
+    lose(w, why.c_str());
     return;
   }
 }
@@ -111,7 +112,8 @@ void WorkerPool::write(Worker& w) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // poll says when
     w.out.erase(0, off);
-    lose(w, n < 0 ? std::strerror(errno) : "socket closed");
+    const std::string why = n < 0 ? std::system_category().message(errno) : "socket closed";
+    lose(w, why.c_str());
     return;
   }
   w.out.erase(0, off);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 #include <vector>
 
 #include "core/error.h"
@@ -20,7 +20,7 @@ namespace lector::sched {
 SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    throw Error(ErrorCode::kUnavailable, std::string("socketpair: ") + std::strerror(errno));
+    throw Error(ErrorCode::kUnavailable, "socketpair: " + std::system_category().message(errno));
   // dup2 onto 3 clears close-on-exec, unless the child's end already is fd 3; move it away.
   int child_fd = fds[1];
   if (child_fd == 3) {
@@ -46,6 +46,7 @@ SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine) {
 
   std::vector<std::string> args = {exe, "worker", "--engine", engine, "--fd", "3"};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
@@ -56,7 +57,8 @@ SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine) {
   ::close(child_fd);
   if (rc != 0) {
     ::close(fds[0]);
-    throw Error(ErrorCode::kUnavailable, "posix_spawn " + exe + ": " + std::strerror(rc));
+    throw Error(ErrorCode::kUnavailable,
+                "posix_spawn " + exe + ": " + std::system_category().message(rc));
   }
   ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
   return {pid, fds[0]};
