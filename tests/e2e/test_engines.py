@@ -234,18 +234,15 @@ class EnginesTest(ServerTestCase):
         self.assertEqual(same, [], "voices that gave byte-identical audio for the same text")
 
     def test_festival_voices_read_their_languages_quotation_marks_and_dashes(self):
-        """KNOWN BUG: ordinary Russian and Italian typography makes festival requests fail.
+        """Ordinary Russian and Italian typography is spoken by festival voices.
 
-        Fails today: festival's Russian voice (msu_ru_nsh_clunits) answers 500
+        Regression: festival's Russian voice (msu_ru_nsh_clunits) used to answer 500
         "segment 0 failed: festival failed on this text" for « », „ ", an em dash and the
-        ellipsis character, and the Italian voices (lp_diphone, pc_diphone) for « ». Their
+        ellipsis character, and the Italian voices (lp_diphone, pc_diphone) for « »: their
         letter-to-sound rules have no rule for these characters, which festival's tokenizer
-        leaves inside the word ("LTS_Ruleset russian_downcase: no rule matches: « П р и в е т »");
-        festival's own text2wave fails on the same text. The same sentences with ASCII
-        punctuation ("Привет", сказал он. / "Ciao", disse.) are spoken. In a longer text, the
-        request fails at the first such sentence (a 500, or a stream cut short once audio was
-        sent). The server passes the text through unchanged; mapping these characters to the
-        ASCII punctuation festival knows, for festival voices, would fix it."""
+        leaves inside the word, and festival's own text2wave fails on the same text. The
+        festival engine now maps them to the ASCII punctuation festival knows
+        (src/engine/festival_text.cpp, plain_punctuation)."""
         cases = [
             ("festival:msu_ru_nsh_clunits", "«Привет», сказал он."),
             ("festival:msu_ru_nsh_clunits", "„Привет“, сказал он."),

@@ -329,10 +329,10 @@ class SlowReadersTest(SettledMixin, ServerTestCase):
     extra_args = ("--cache-bytes", "0")
 
     LISTENERS = 50
-    # Buffering all the audio would take 50 x ~550 s x 44 KB/s = ~1.2 GB. Measured: +131 to
-    # +138 MiB (the scheduler stops a request at 2 MiB of unread audio), the same with
-    # --lookahead 0, 4 or 12. Under AddressSanitizer, whose quarantine keeps up to 256 MiB of
-    # freed blocks and whose redzones and shadow add more, +447 MiB.
+    # Buffering all the audio would take 50 x ~550 s x 44 KB/s = ~1.2 GB. The scheduler stops a
+    # request at --max-buffered-bytes (512 KiB) of unread audio: measured +52 MiB (it was
+    # +131 to +138 MiB with the former 2 MiB bound). Under AddressSanitizer, whose quarantine
+    # keeps up to 256 MiB of freed blocks and whose redzones and shadow add more, it grows more.
     MAX_GROWTH = 300 * 2 ** 20
     MAX_GROWTH_ASAN = 700 * 2 ** 20
 
