@@ -27,9 +27,15 @@ std::string Defaults::engine() const {
 }
 
 std::string Defaults::voice(const std::string& engine) const {
-  std::lock_guard lock(mu_);
-  auto it = voice_.find(engine);
-  return it == voice_.end() ? std::string() : it->second;
+  {
+    std::lock_guard lock(mu_);
+    auto it = voice_.find(engine);
+    if (it != voice_.end()) return it->second;
+  }
+  // An engine whose first worker said hello after start-up: "en-us", else its first voice.
+  const sched::EngineInfo* info = scheduler_.engine(engine);
+  if (info == nullptr || info->voices.empty()) return std::string();
+  return info->find_voice("en-us") != nullptr ? "en-us" : info->voices.front().name;
 }
 
 void Defaults::set_engine(const std::string& engine, const char* param) {

@@ -48,6 +48,9 @@ struct Watch {
   }
   bool done = false;
   bool peer_gone = false;
+  // Set by the writer before it cancels the watcher's read: a read that had already completed
+  // (its handler queued) is not cancelled, so the watcher checks this after every read.
+  bool stopping = false;
   net::steady_timer done_timer;
 };
 
@@ -77,6 +80,7 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
     bool accepting = true;
     while (!parser->is_done()) {
       auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, kTupleAwaitable);
+      if (watch->stopping) co_return;
       if (ec) {
         if (ec == net::error::operation_aborted) co_return;
         if (accepting) peer_gone();
@@ -91,6 +95,7 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
   constexpr std::size_t kMaxPipelined = 64 * 1024;
   while (buffer.size() < kMaxPipelined) {
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTupleAwaitable);
+    if (watch->stopping) co_return;
     if (ec) {
       if (ec != net::error::operation_aborted) peer_gone();
       co_return;
@@ -138,11 +143,27 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
 
   auto watch = std::make_shared<Watch>(ex);
   stream.expires_never();
-  net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, std::move(upload)),
-                log_exception("client watcher", [watch](bool) {
+  net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, upload),
+                log_exception("client watcher", [watch, src, wakeup, upload](bool failed) {
+                  if (failed) {
+                    // Nobody watches the socket any more (and an upload may be half fed):
+                    // end the request rather than leave the writer waiting for ever.
+                    watch->peer_gone = true;
+                    if (upload) upload->abort();
+                    src->cancel();
+                    wakeup->timer.cancel();
+                  }
                   watch->done = true;
                   watch->done_timer.cancel();
                 }));
+  // Stops the watcher and waits for it (it refers to `stream` and `buffer`).
+  auto stop_watcher = [&]() -> net::awaitable<void> {
+    if (watch->done) co_return;
+    watch->stopping = true;
+    beast::error_code ignored;
+    stream.socket().cancel(ignored);
+    while (!watch->done) co_await watch->done_timer.async_wait(kTupleAwaitable);
+  };
 
   std::string out;
   std::size_t sent = 0;
@@ -150,11 +171,13 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   bool headers_sent = false;
   const bool chunked = version >= 11;
 
-  // Pulls the next piece of body, waiting while the source has nothing yet.
+  // Pulls the next piece of body, waiting while the source has nothing yet. Once the client is
+  // gone the source was cancelled and is not asked again.
   auto pull = [&]() -> net::awaitable<api::BodySource::State> {
     for (;;) {
+      if (watch->peer_gone) co_return api::BodySource::State::kFailed;
       const auto state = src->next(out);
-      if (state != api::BodySource::State::kPending || watch->peer_gone) co_return state;
+      if (state != api::BodySource::State::kPending) co_return state;
       co_await wakeup->timer.async_wait(kTupleAwaitable);
     }
   };
@@ -163,8 +186,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   if (state == api::BodySource::State::kFailed && !watch->peer_gone) {
     // Nothing was sent yet, so the client can still get a proper error.
     api::Response err = impl.api.error_response(src->error_code(), src->error());
-    stream.socket().cancel();
-    while (!watch->done) co_await watch->done_timer.async_wait(kTupleAwaitable);
+    co_await stop_watcher();
     src->finished(false, 0);
     co_return co_await write_simple(stream, err, version, keep_alive, false,
                                     impl.config.write_timeout);
@@ -208,11 +230,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     state = co_await pull();
   }
 
-  if (!watch->done) {
-    beast::error_code ignored;
-    stream.socket().cancel(ignored);
-    while (!watch->done) co_await watch->done_timer.async_wait(kTupleAwaitable);
-  }
+  co_await stop_watcher();
   if (!complete) src->cancel();
   src->finished(complete, sent);
   co_return complete&& keep_alive && !watch->peer_gone;
@@ -292,7 +310,7 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       auto opened = impl.api.open_websocket(upgrade);
       if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
         co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
-                               impl.api.config().max_ws_message_bytes);
+                               impl.api.config().max_ws_message_bytes, config.write_timeout);
         co_return;
       }
       co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false, false,

@@ -25,6 +25,7 @@ struct Shared {
   net::steady_timer reader_done_timer;
   bool reader_done = false;
   bool reader_failed = false;  // the reader threw: the socket closes with 1011
+  bool writer_done = false;    // the write deadline's handler must not touch the socket
 };
 
 // Reads client messages into the session until the connection ends.
@@ -54,7 +55,8 @@ net::awaitable<void> read_loop(websocket::stream<beast::tcp_stream>& ws, api::Ws
 net::awaitable<void> run_websocket(beast::tcp_stream stream,
                                    beast::http::request<beast::http::string_body> upgrade,
                                    std::unique_ptr<api::WsSession> session,
-                                   std::size_t max_message_bytes) {
+                                   std::size_t max_message_bytes,
+                                   std::chrono::seconds write_timeout) {
   auto ex = co_await net::this_coro::executor;
   stream.expires_never();
   websocket::stream<beast::tcp_stream> ws(std::move(stream));
@@ -78,25 +80,46 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
                   shared->wakeup.cancel();
                 }));
 
+  // A client that stops reading: the write waits for room in the socket; past the deadline the
+  // socket is closed, which fails the write and ends the session (and its requests).
+  net::steady_timer write_deadline(ex);
+  auto& socket = beast::get_lowest_layer(ws).socket();
   bool write_failed = false;
-  while (!write_failed) {
-    while (auto m = session->poll()) {
-      ws.binary(m->binary);
-      auto [ec, n] = co_await ws.async_write(net::buffer(m->data), kTupleAwaitable);
-      if (ec) {
-        write_failed = true;
+  bool session_failed = false;
+  try {
+    while (!write_failed) {
+      while (auto m = session->poll()) {
+        ws.binary(m->binary);
+        write_deadline.expires_after(write_timeout);
+        write_deadline.async_wait([shared, &socket](const beast::error_code& ec) {
+          if (ec || shared->writer_done) return;
+          obs::log_info("websocket client left audio unread past the write timeout; closing");
+          beast::error_code ignored;
+          socket.close(ignored);
+        });
+        auto [ec, n] = co_await ws.async_write(net::buffer(m->data), kTupleAwaitable);
+        write_deadline.cancel();
+        if (ec) {
+          write_failed = true;
+          break;
+        }
+      }
+      if (write_failed || shared->reader_done) break;
+      if (session->finished()) {
+        co_await ws.async_close(websocket::close_code::normal, kTupleAwaitable);
         break;
       }
+      shared->wakeup.expires_at(session->deadline());
+      co_await shared->wakeup.async_wait(kTupleAwaitable);
     }
-    if (write_failed || shared->reader_done) break;
-    if (session->finished()) {
-      co_await ws.async_close(websocket::close_code::normal, kTupleAwaitable);
-      break;
-    }
-    shared->wakeup.expires_at(session->deadline());
-    co_await shared->wakeup.async_wait(kTupleAwaitable);
+  } catch (const std::exception& e) {
+    // A session that throws while producing messages: close with 1011 below, after which the
+    // reader (which refers to `ws` and `session`) is waited for as on every other path.
+    obs::log_error("websocket session failed: {}", e.what());
+    session_failed = true;
   }
-  if (shared->reader_failed && !write_failed && ws.is_open()) {
+  shared->writer_done = true;
+  if ((shared->reader_failed || session_failed) && !write_failed && ws.is_open()) {
     const auto code = error_spec(ErrorCode::kInternal).ws_close;
     co_await ws.async_close(websocket::close_reason(code), kTupleAwaitable);
   }

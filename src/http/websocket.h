@@ -6,16 +6,19 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
 #include <memory>
 
 #include "api/api.h"
 
 namespace lector::http {
 
-// Completes the handshake for `upgrade` and serves the session until either side closes.
+// Completes the handshake for `upgrade` and serves the session until either side closes. A
+// message the client leaves unread for `write_timeout` closes the connection.
 boost::asio::awaitable<void> run_websocket(
     boost::beast::tcp_stream stream,
     boost::beast::http::request<boost::beast::http::string_body> upgrade,
-    std::unique_ptr<api::WsSession> session, std::size_t max_message_bytes);
+    std::unique_ptr<api::WsSession> session, std::size_t max_message_bytes,
+    std::chrono::seconds write_timeout);
 
 }  // namespace lector::http

@@ -19,7 +19,7 @@ const VoiceInfo* EngineInfo::find_voice(const std::string& voice) const {
 Catalog::Catalog(const Catalog& base, std::shared_ptr<const EngineInfo> engine)
     : engines_(base.engines_) {
   const std::string name = engine->name;
-  engines_[name] = std::move(engine);
+  engines_.try_emplace(name, std::move(engine));
 }
 
 const EngineInfo* Catalog::engine(const std::string& name) const {

@@ -34,7 +34,8 @@ struct EngineInfo {
 class Catalog {
  public:
   Catalog() = default;
-  // A copy of `base` with `engine` added (or replaced).
+  // A copy of `base` with `engine` added. An engine already in `base` is never replaced (the
+  // scheduler adds each engine once), which is what keeps EngineInfo pointers valid.
   Catalog(const Catalog& base, std::shared_ptr<const EngineInfo> engine);
 
   // The engine, or nullptr.

@@ -117,22 +117,26 @@ RequestHandle Scheduler::submit(SynthesisRequest spec) {
 }
 
 SchedulerStats Scheduler::stats() const {
+  // Read before the ticket: a handle posts its Cancel before it gives its slot back, so a
+  // count read here has every command behind it already queued, and the snapshot below
+  // reflects them (requests_active 0 comes with every cancellation counted).
+  const std::size_t active = active_.load();
+  const std::uint64_t rejected = rejected_.load();
   SchedulerStats s;
   {
     std::unique_lock lock(snapshot_mu_);
     if (running_) {
-      // The loop publishes a fresh snapshot at the end of its next pass; it never blocks on
-      // I/O, so this wait is short.
       // A ticket: the loop answers every ticket it has seen before it takes its commands, so
       // the answer reflects every command posted before this call, even with many callers.
+      // The loop never blocks on I/O, so the wait is one pass.
       const std::uint64_t ticket = stats_requested_.fetch_add(1) + 1;
       wake();
       stats_cv_.wait_for(lock, kStatsWait, [&] { return stats_answered_ >= ticket || !running_; });
     }
     s = *stats_;
   }
-  s.requests_active = active_.load(std::memory_order_relaxed);
-  s.requests_rejected = rejected_.load(std::memory_order_relaxed);
+  s.requests_active = active;
+  s.requests_rejected = rejected;
   return s;
 }
 

@@ -123,7 +123,7 @@ class Scheduler final : private WorkerPool::Listener {
 
   // Called by RequestHandle (any thread).
   void post(Command command);
-  void release_slot() { active_.fetch_sub(1, std::memory_order_relaxed); }
+  void release_slot() { active_.fetch_sub(1); }  // after the handle posted its Cancel
   void wake() const;
 
   // Loop thread.

@@ -78,6 +78,50 @@ class RejectedRequestsFreeTheirSlots(ServerTestCase):
         self.assert_slots_free()
 
 
+class RejectedUploadAnswersAtOnce(ServerTestCase):
+    """A text upload rejected at its first bytes while the rest of its body is already in the
+    server's socket buffer: the answer is a 400, every time. (The writer used to cancel the
+    body watcher's read, which misses a read that has already completed; the watcher then read
+    again and the response waited for ever — seen about once in a few tries.)"""
+    workers = 1
+
+    def test_many_times(self):
+        body = b"\xff" + b"a" * 1000
+        for _ in range(30):
+            with socket.create_connection((HOST, self.server.port), timeout=10) as s:
+                s.sendall(b"POST /tts HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                          b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = s.recv(4096)  # a hang fails here with socket.timeout
+                    if not chunk:
+                        break
+                    head += chunk
+                self.assertTrue(head.startswith(b"HTTP/1.1 400 "), head[:200])
+
+
+class StalledWebSocketReaderIsCutOff(ServerTestCase):
+    """A /v1/stream client that stops reading is disconnected after --write-timeout, and its
+    request's slot comes back (it used to wait for Beast's 300 s idle timeout)."""
+    workers = 1
+    extra_args = ("--write-timeout", "1", "--max-buffered-bytes", "65536")
+
+    def test_slot_comes_back(self):
+        ws = WsClient(self.server.port, "/v1/stream")
+        try:
+            ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            text = " ".join(["This sentence is spoken again and again."] * 60)
+            ws.send_json({"type": "text", "text": text})
+            ws.send_json({"type": "flush"})
+            wait_for(lambda: self.server.status()["requests_active"] == 1, 10,
+                     what="the utterance to start")
+            # Never read: the server's writes stall, and past the timeout it closes.
+            wait_for(lambda: self.server.status()["requests_active"] == 0, 20,
+                     what="the stalled WebSocket to be cut off")
+        finally:
+            ws.sock.close()
+
+
 class WorkersHoldOnlyTheirOwnSocket(ServerTestCase):
     workers = 2
 
