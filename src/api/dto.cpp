@@ -35,7 +35,7 @@ json voice_json(const sched::EngineInfo& e, const VoiceInfo& v) {
           {"display_name", v.display_name},
           {"languages", json::array({v.language})},
           {"gender", to_string(v.gender)},
-          {"sample_rate", v.sample_rate > 0 ? v.sample_rate : e.sample_rate},
+          {"sample_rate", e.rate_of(v)},
           {"word_timings", e.caps.word_timings}};
 }
 
@@ -45,7 +45,7 @@ json engine_json(const std::string& name, const sched::EngineInfo* info,
   for (const auto& w : stats.workers) {
     if (w.engine != name) continue;
     ++total;
-    if (w.state != "dead" && w.state != "starting") ++live;
+    if (w.live()) ++live;
   }
   json e = {
       {"name", name}, {"available", info != nullptr}, {"workers", total}, {"workers_live", live}};

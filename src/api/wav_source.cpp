@@ -79,8 +79,10 @@ void WavSource::finished(bool complete, std::size_t bytes_sent) {
   const auto ms = [&](Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(t - request_.created()).count();
   };
-  const double audio_s =
-      static_cast<double>(audio_bytes_ > 44 ? audio_bytes_ - 44 : 0) / 2.0 / request_.sample_rate();
+  const double audio_s = static_cast<double>(audio_bytes_ > audio::kWavHeaderBytes
+                                                 ? audio_bytes_ - audio::kWavHeaderBytes
+                                                 : 0) /
+                         2.0 / request_.sample_rate();
   obs::log_info("{} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms total={:.1f}ms{}", log_prefix_,
                 complete ? 200 : 499, bytes_sent, audio_s, header_sent_ ? ms(first_audio_) : -1.0,
                 ms(Clock::now()), complete ? "" : " (incomplete)");

@@ -34,9 +34,9 @@ class Utterance {
   using State = sched::RequestHandle::State;
   Utterance(Api& api, sched::SynthesisRequest request, const std::function<void()>& waker,
             std::uint64_t n, Clock::time_point text_at)
-      : number(n), first_text(text_at), api_(api) {
+      : number(n), first_text(text_at) {
     request.open = true;
-    request_ = api_.scheduler().submit(std::move(request));
+    request_ = api.scheduler().submit(std::move(request));
     request_.set_waker(waker);
   }
   void append(std::vector<std::string> texts) {
@@ -63,7 +63,6 @@ class Utterance {
   Clock::time_point first_audio{};
 
  private:
-  Api& api_;
   sched::RequestHandle request_;
 };
 
@@ -71,6 +70,7 @@ class StreamSession final : public WsSession {
  public:
   explicit StreamSession(Api& api) : api_(api) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
+    config_language_ = api_.language_of(config_);
   }
   ~StreamSession() override { on_disconnect(); }
 
@@ -150,8 +150,7 @@ class StreamSession final : public WsSession {
   void configure(const json& msg) {
     sched::SynthesisRequest next = api_.resolve(json_params(msg));
     config_ = std::move(next);
-    // A new voice may mean a new language for segmentation; pending text keeps the old one.
-    if (segmenter_ && segmenter_->pending_chars() == 0) segmenter_.reset();
+    config_language_ = api_.language_of(config_);
     push_event({{"type", "config"},
                 {"engine", config_.engine},
                 {"voice", config_.voice},
@@ -161,10 +160,15 @@ class StreamSession final : public WsSession {
   }
 
   void text(const std::string& fragment) {
+    // A new voice may mean a new language for segmentation: the segmenter follows it once
+    // its pending text is spoken (text already pending keeps the language it began with).
+    if (segmenter_ && segmenter_->pending_chars() == 0 && segmenter_language_ != config_language_)
+      segmenter_.reset();
     if (!segmenter_) {
       text::IncrementalOptions options;
       options.segmenter = api_.config().segmenter;
-      segmenter_.emplace(api_.language_of(config_), options);
+      segmenter_.emplace(config_language_, options);
+      segmenter_language_ = config_language_;
     }
     pending_text_chars_ += text::count_code_points(fragment);
     if (pending_text_chars_ > api_.config().max_text_chars)
@@ -309,6 +313,8 @@ class StreamSession final : public WsSession {
   Api& api_;
   sched::SynthesisRequest config_;
   std::optional<text::IncrementalSegmenter> segmenter_;
+  std::string segmenter_language_;  // the language segmenter_ was built for
+  std::string config_language_;     // the language of config_'s voice
   std::deque<Utterance> utterances_;
   // The utterance still taking text (the back of utterances_), if any. A deque keeps
   // pointers to its elements valid across push_back and pop_front of others.

@@ -87,9 +87,8 @@ std::vector<std::string> Scheduler::configured_engines() const {
 
 bool Scheduler::ready(const std::string& engine) const {
   const SchedulerStats s = stats();
-  return std::any_of(s.workers.begin(), s.workers.end(), [&](const WorkerStatus& w) {
-    return w.engine == engine && w.state != "dead" && w.state != "starting";
-  });
+  return std::any_of(s.workers.begin(), s.workers.end(),
+                     [&](const WorkerStatus& w) { return w.engine == engine && w.live(); });
 }
 
 RequestHandle Scheduler::submit(SynthesisRequest spec) {

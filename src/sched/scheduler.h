@@ -48,6 +48,7 @@ struct WorkerStatus {
   std::string engine;
   int pid = -1;
   std::string state;  // starting, idle, busy, cancelling, dead
+  bool live() const { return state != "dead" && state != "starting"; }
   std::uint64_t segments_done = 0;
 };
 

@@ -28,12 +28,7 @@ class ToneTestCase(ServerTestCase):
     engines = "espeak,tone"
 
     def idle(self):
-        def check():
-            st = self.server.status()
-            ok = (st["requests_active"] == 0 and st["segments_queued"] == 0
-                  and all(w["state"] == "idle" for w in st["workers"]))
-            return st if ok else None
-        return wait_for(check, 15, what="the server to be idle")
+        return self.server.assert_idle(timeout=15)
 
     def tone_workers(self, st, state):
         return [w for w in st["workers"] if w["engine"] == "tone" and w["state"] == state]
