@@ -23,10 +23,11 @@ packages=(
   # the intelligibility check in tests/e2e/test_engines.py (pocketsphinx_continuous, en-us model)
   pocketsphinx pocketsphinx-en-us
 )
+# Node.js runs the openai SDK test (and the browser test). The machine image may carry its own
+# Node.js (with npm); Debian's npm conflicts with it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
   packages+=(chromium)
-  # The machine image may carry its own Node.js (with npm); Debian's npm conflicts with it.
-  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 
 missing=()

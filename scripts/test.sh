@@ -14,6 +14,8 @@ echo "== format check"
 mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/unit/*.cpp' 'tests/unit/*.h')
 clang-format --dry-run --Werror "${sources[@]}"
 
+echo "== the openai SDK for its end-to-end test (npm ci)"
+(cd tests/openai && npm ci --no-audit --no-fund --loglevel=error)
 if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
   echo "== browser test tooling (npm ci)"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

@@ -13,11 +13,15 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
       defaults_(scheduler_, config_.default_engine, config_.default_voice) {
   add_catalog_routes(routes_, scheduler_, defaults_);
   add_tts_routes(routes_, *this);
+  add_openai_routes(routes_, *this);
 }
 
-Response Api::error_response(ErrorCode code, const std::string& message) const {
+Response Api::error_response(ErrorCode code, const std::string& message, std::string_view path,
+                             std::string_view param) const {
   const ErrorSpec& spec = error_spec(code);
-  Response r = json_response({{"error", message}}, spec.http_status);
+  Response r = path.starts_with("/v1/")
+                   ? json_response(openai_error_json(code, message, param), spec.http_status)
+                   : json_response({{"error", message}}, spec.http_status);
   if (spec.retry_after)
     r.headers.emplace_back("Retry-After", std::to_string(config_.retry_after_seconds));
   return r;
@@ -32,10 +36,10 @@ Response Api::guarded(const std::function<Response()>& body, std::string_view pa
     try {
       return body();
     } catch (const Error& e) {
-      return error_response(e.code(), e.what());
+      return error_response(e.code(), e.what(), path, e.param());
     } catch (const std::exception& e) {
       obs::log_error("internal error on {}: {}", path.substr(0, 200), e.what());
-      return error_response(ErrorCode::kInternal, "internal error");
+      return error_response(ErrorCode::kInternal, "internal error", path);
     }
   } catch (const std::exception& e) {
     // Building the error response itself failed (out of memory): the transport still needs
@@ -52,7 +56,8 @@ Response Api::route(const HttpRequest& request) const {
   if (m.handler) return (*m.handler)(request);
   if (!m.path_known) throw Error(ErrorCode::kNotFound, "no route " + quote(request.path));
   Response r = error_response(ErrorCode::kBadMethod,
-                              "method " + request.method + " is not allowed on " + request.path);
+                              "method " + request.method + " is not allowed on " + request.path,
+                              request.path);
   r.headers.emplace_back("Allow", m.allow);
   return r;
 }
@@ -86,8 +91,8 @@ sched::SynthesisRequest Api::resolve(const ParamLookup& params) const {
   return resolve_request(scheduler_, defaults_, params);
 }
 
-std::string Api::clean_text(std::string_view raw, const char* param) const {
-  return api::clean_text(raw, config_.max_text_chars, param);
+std::string Api::clean_text(std::string_view raw, const char* param, std::size_t max_chars) const {
+  return api::clean_text(raw, max_chars != 0 ? max_chars : config_.max_text_chars, param);
 }
 
 std::string Api::language_of(const sched::SynthesisRequest& request) const {

@@ -16,8 +16,10 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "api/http_types.h"
+#include "api/openai_voices.h"
 #include "api/params.h"
 #include "api/route_table.h"
 #include "sched/scheduler.h"
@@ -33,6 +35,8 @@ struct ApiConfig {
   int retry_after_seconds = 1;
   std::size_t max_ws_message_bytes = 64 * 1024;
   std::chrono::milliseconds quiet_flush{300};  // streamed text: flush a pending fragment after this
+  std::size_t openai_max_input = 4096;         // characters of `input` on /v1/audio/speech
+  std::vector<OpenAiVoiceOverride> openai_voices;  // --openai-voice NAME=ENGINE:VOICE
 };
 
 class Api {
@@ -40,9 +44,13 @@ class Api {
   Api(sched::Scheduler& scheduler, ApiConfig config);
   // Never throws: every error becomes a JSON error response (404, 405 with Allow, ...).
   Response handle(const HttpRequest& request) noexcept;
-  // The one HTTP error shape, {"error": message}, with status and Retry-After from the error
-  // table (core/error.h). Also for errors the transport detects (oversize headers, ...).
-  Response error_response(ErrorCode code, const std::string& message) const;
+  // An HTTP error with status and Retry-After from the error table (core/error.h), also for
+  // errors the transport detects (oversize headers, ...). The body is Lector's shape,
+  // {"error": message}, except under the OpenAI routes (paths starting with /v1/), which
+  // answer OpenAI's {"error": {"message", "type", "param", "code"}}. `param` names the bad
+  // request parameter, if any.
+  Response error_response(ErrorCode code, const std::string& message, std::string_view path = {},
+                          std::string_view param = {}) const;
 
   // For a WebSocket upgrade of `request`: the session, or an error response (404 for a path
   // with no WebSocket route).
@@ -60,8 +68,11 @@ class Api {
   // Engine, voice and audio parameters of a synthesis (everything but the text), from
   // request parameters and the server defaults. Throws Error(kBadParameter).
   sched::SynthesisRequest resolve(const ParamLookup& params) const;
-  // Validates and cleans user text: UTF-8, length cap, control characters. Throws on bad text.
-  std::string clean_text(std::string_view raw, const char* param = "text") const;
+  // Validates and cleans user text: UTF-8, length cap (`max_chars`, else --max-text-chars),
+  // control characters. Throws on bad text.
+  std::string clean_text(std::string_view raw, const char* param = "text",
+                         std::size_t max_chars = 0) const;
+  const Defaults& defaults() const { return defaults_; }
   // The language of a resolved request's voice, for segmentation.
   std::string language_of(const sched::SynthesisRequest& request) const;
   sched::Scheduler& scheduler() { return scheduler_; }

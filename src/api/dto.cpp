@@ -94,4 +94,16 @@ std::string error_message_of(std::string_view body) {
   return std::string(body);
 }
 
+json openai_error_json(ErrorCode code, const std::string& message, std::string_view param) {
+  const ErrorSpec& spec = error_spec(code);
+  const char* type = spec.http_status == 429   ? "rate_limit_error"
+                     : spec.http_status >= 500 ? "server_error"
+                                               : "invalid_request_error";
+  return {{"error",
+           {{"message", message},
+            {"type", type},
+            {"param", param.empty() ? json(nullptr) : json(std::string(param))},
+            {"code", std::string(spec.ws_code)}}}};
+}
+
 }  // namespace lector::api

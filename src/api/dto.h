@@ -29,6 +29,11 @@ nlohmann::json voice_json(const sched::EngineInfo& engine, const VoiceInfo& voic
 nlohmann::json engine_json(const std::string& name, const sched::EngineInfo* info,
                            const sched::SchedulerStats& stats);
 
+// OpenAI's error shape: {"error": {"message", "type", "param", "code"}}; `param` null when
+// empty.
+nlohmann::json openai_error_json(ErrorCode code, const std::string& message,
+                                 std::string_view param);
+
 // GET /status.
 nlohmann::json stats_json(const sched::SchedulerStats& s);
 

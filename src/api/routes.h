@@ -14,4 +14,7 @@ void add_catalog_routes(RouteTable& routes, const sched::Scheduler& scheduler, D
 // GET and POST /tts (tts_routes.cpp); POST with a text body goes through Api::open_upload.
 void add_tts_routes(RouteTable& routes, Api& api);
 
+// POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices (openai_routes.cpp).
+void add_openai_routes(RouteTable& routes, Api& api);
+
 }  // namespace lector::api

@@ -13,7 +13,7 @@ text::IncrementalOptions options(const text::SegmenterOptions& segmenter) {
 
 }  // namespace
 
-TextUpload::TextUpload(std::shared_ptr<WavSource> source, const std::string& language,
+TextUpload::TextUpload(std::shared_ptr<AudioBody> source, const std::string& language,
                        const text::SegmenterOptions& segmenter, std::size_t max_chars)
     : source_(std::move(source)), segmenter_(language, options(segmenter)), max_chars_(max_chars) {}
 

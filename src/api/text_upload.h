@@ -3,7 +3,7 @@
 // segment by segment while its audio already streams back.
 //
 // Threading: called from the connection's strand only. Owns its segmenter; shares the
-// WavSource (and through it the scheduler request) with the response.
+// AudioBody (and through it the scheduler request) with the response.
 
 #include <cstddef>
 #include <memory>
@@ -11,15 +11,15 @@
 #include <string_view>
 #include <vector>
 
+#include "api/audio_body.h"
 #include "api/http_types.h"
-#include "api/wav_source.h"
 #include "text/incremental.h"
 
 namespace lector::api {
 
 class TextUpload final : public UploadSink {
  public:
-  TextUpload(std::shared_ptr<WavSource> source, const std::string& language,
+  TextUpload(std::shared_ptr<AudioBody> source, const std::string& language,
              const text::SegmenterOptions& segmenter, std::size_t max_chars);
 
   bool feed(std::string_view bytes) override;
@@ -30,7 +30,7 @@ class TextUpload final : public UploadSink {
   bool reject(const std::string& problem);
   void send(std::vector<std::string> segments);
 
-  std::shared_ptr<WavSource> source_;
+  std::shared_ptr<AudioBody> source_;
   text::IncrementalSegmenter segmenter_;
   std::size_t max_chars_;
   std::string carry_;  // an incomplete UTF-8 sequence at the end of what arrived

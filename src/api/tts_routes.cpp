@@ -2,10 +2,10 @@
 // parameters as fields; POST with any other body streams that body as the text
 // (Api::open_upload, text_upload.h), other parameters in the query.
 
+#include "api/audio_body.h"
 #include "api/dto.h"
 #include "api/routes.h"
 #include "api/text_upload.h"
-#include "api/wav_source.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -33,13 +33,16 @@ Response tts(Api& api, const HttpRequest& request) {
   if (!raw) throw bad_parameter("text", "missing");
   const std::string clean = api.clean_text(*raw);
   sched::SynthesisRequest req = api.resolve(params);
+  const OutputSpec output = output_params(params, OutputSpec{});
   req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
   if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
   std::string prefix = log_prefix(api, request, "/tts", req) +
                        " chars=" + std::to_string(text::count_code_points(clean)) +
                        " segments=" + std::to_string(req.segments.size());
-  return WavSource::response(WavSource::start(api.scheduler(), std::move(req), std::move(prefix)));
+  auto audio = AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix));
+  const int rate = audio->output_rate();
+  return AudioBody::response(std::move(audio), output, rate);
 }
 
 }  // namespace
@@ -55,14 +58,17 @@ std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcep
       [&]() -> Response {
         if (head.param("text"))
           throw bad_parameter("text", "given both in the query and as the body");
-        sched::SynthesisRequest req = resolve([&](const char* name) { return head.param(name); });
+        const ParamLookup params = [&](const char* name) { return head.param(name); };
+        sched::SynthesisRequest req = resolve(params);
+        const OutputSpec output = output_params(params, OutputSpec{});
         req.open = true;
         const std::string language = language_of(req);
         std::string prefix = log_prefix(*this, head, "POST/tts(upload)", req);
-        auto source = WavSource::start(scheduler_, std::move(req), std::move(prefix));
+        auto source = AudioBody::start(scheduler_, std::move(req), output, std::move(prefix));
+        const int rate = source->output_rate();
         sink = std::make_shared<TextUpload>(source, language, config_.segmenter,
                                             config_.max_text_chars);
-        return WavSource::response(std::move(source));
+        return AudioBody::response(source, output, rate);
       },
       head.path);
   if (!r.stream) return r;

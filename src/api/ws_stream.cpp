@@ -1,10 +1,12 @@
 // The native streaming protocol, /v1/stream. Client -> server: JSON text messages
-//   {"type":"config", "engine", "voice", "speed", "pitch", "volume"}  (all optional)
+//   {"type":"config", "engine", "voice", "speed", "pitch", "volume", "format", "sample_rate"}
+//                                    (all optional; format pcm and the voice's rate by default)
 //   {"type":"text", "text": "..."}   a fragment, any size (an LLM token, a sentence, ...)
 //   {"type":"flush"}                 the utterance's text is complete
 //   {"type":"cancel"}                barge-in: stop all audio now, drop queued text
 //   {"type":"end"}                   flush, send what remains, then close
-// Server -> client: JSON events and binary PCM (s16le mono at the utterance's sample rate):
+// Server -> client: JSON events and binary audio (raw s16le mono PCM by default; with a format,
+// each utterance is one stream of that format, e.g. one Ogg Opus stream, split over messages):
 //   config, utterance_start, segment_start, word, <binary audio>, segment_done, done,
 //   cancelled, and error {"type":"error","code","message"} (codes from core/error.h's table).
 // Runs on one connection strand (see WsSession); nothing here sees the transport.
@@ -12,7 +14,9 @@
 #include <deque>
 
 #include "api/dto.h"
+#include "api/output.h"
 #include "api/ws_sessions.h"
+#include "audio/transcoder.h"
 #include "obs/log.h"
 #include "text/incremental.h"
 #include "text/utf8.h"
@@ -32,12 +36,33 @@ constexpr std::size_t kAudioPiece = 8192;
 class Utterance {
  public:
   using State = sched::RequestHandle::State;
-  Utterance(Api& api, sched::SynthesisRequest request, const std::function<void()>& waker,
-            std::uint64_t n, Clock::time_point text_at)
+  Utterance(Api& api, sched::SynthesisRequest request, const OutputSpec& output,
+            const std::function<void()>& waker, std::uint64_t n, Clock::time_point text_at)
       : number(n), first_text(text_at) {
     request.open = true;
     request_ = api.scheduler().submit(std::move(request));
     request_.set_waker(waker);
+    const int rate = output.sample_rate != 0 ? output.sample_rate : request_.sample_rate();
+    if (output.format != audio::Format::kPcm || rate != request_.sample_rate())
+      transcoder_.emplace(request_.sample_rate(), output.format, rate);
+  }
+  // The audio as the client asked for it: `pcm` encoded (appended to `out`), and the rest of
+  // the stream at the end.
+  void encode(std::string_view pcm, std::string& out) {
+    if (transcoder_) {
+      transcoder_->write(pcm, out);
+    } else {
+      out.append(pcm);
+    }
+  }
+  void finish(std::string& out) {
+    if (transcoder_) transcoder_->finish(out);
+  }
+  int output_rate() const { return transcoder_ ? transcoder_->out_rate() : request_.sample_rate(); }
+  const char* encoding() const {
+    return transcoder_ && transcoder_->format() != audio::Format::kPcm
+               ? audio::to_string(transcoder_->format())
+               : "pcm_s16le";
   }
   void append(std::vector<std::string> texts) {
     for (const std::string& s : texts) segments.push_back(s);
@@ -64,6 +89,7 @@ class Utterance {
 
  private:
   sched::RequestHandle request_;
+  std::optional<audio::Transcoder> transcoder_;  // none for native-rate PCM
 };
 
 class StreamSession final : public WsSession {
@@ -71,6 +97,7 @@ class StreamSession final : public WsSession {
   explicit StreamSession(Api& api) : api_(api) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
     config_language_ = api_.language_of(config_);
+    output_.format = audio::Format::kPcm;
   }
   ~StreamSession() override { on_disconnect(); }
 
@@ -148,15 +175,25 @@ class StreamSession final : public WsSession {
   }
 
   void configure(const json& msg) {
-    sched::SynthesisRequest next = api_.resolve(json_params(msg));
+    const ParamLookup params = json_params(msg);
+    sched::SynthesisRequest next = api_.resolve(params);
+    const OutputSpec output = output_params(params, OutputSpec{audio::Format::kPcm, 0});
+    const sched::EngineInfo* info = api_.scheduler().engine(next.engine);
+    const VoiceInfo* voice = info != nullptr ? info->find_voice(next.voice) : nullptr;
+    if (voice != nullptr) check_output_rate(output, info->rate_of(*voice));
     config_ = std::move(next);
+    output_ = output;
     config_language_ = api_.language_of(config_);
     push_event({{"type", "config"},
                 {"engine", config_.engine},
                 {"voice", config_.voice},
                 {"speed", config_.params.speed},
                 {"pitch", config_.params.pitch},
-                {"volume", config_.params.volume}});
+                {"volume", config_.params.volume},
+                {"format", audio::to_string(output_.format)},
+                {"sample_rate", output_.sample_rate != 0
+                                    ? json(output_.sample_rate)
+                                    : json(voice != nullptr ? info->rate_of(*voice) : 0)}});
   }
 
   void text(const std::string& fragment) {
@@ -214,7 +251,7 @@ class StreamSession final : public WsSession {
   void append(std::vector<std::string> segments) {
     if (segments.empty()) return;
     if (!open_) {
-      utterances_.emplace_back(api_, config_, waker_, ++utterance_count_,
+      utterances_.emplace_back(api_, config_, output_, waker_, ++utterance_count_,
                                first_text_set_ ? first_text_ : Clock::now());
       first_text_set_ = false;
       open_ = &utterances_.back();
@@ -231,8 +268,8 @@ class StreamSession final : public WsSession {
         u.announced = true;
         push_event({{"type", "utterance_start"},
                     {"utterance", u.number},
-                    {"sample_rate", u.sample_rate()},
-                    {"encoding", "pcm_s16le"},
+                    {"sample_rate", u.output_rate()},
+                    {"encoding", u.encoding()},
                     {"channels", 1}});
       }
       std::string pcm;
@@ -249,6 +286,9 @@ class StreamSession final : public WsSession {
       if (pos < pcm.size()) push_audio(u, std::string_view(pcm).substr(pos));
 
       if (state == Utterance::State::kEnd) {
+        std::string tail;
+        u.finish(tail);
+        push_encoded(tail);
         push_done(u);
         utterances_.pop_front();
       } else if (state == Utterance::State::kFailed) {
@@ -300,8 +340,14 @@ class StreamSession final : public WsSession {
   void push_audio(Utterance& u, std::string_view pcm) {
     if (u.first_audio == Clock::time_point{}) u.first_audio = Clock::now();
     u.sent_bytes += pcm.size();
-    for (std::size_t off = 0; off < pcm.size(); off += kAudioPiece)
-      outbox_.push_back(WsMessage{true, std::string(pcm.substr(off, kAudioPiece))});
+    encoded_.clear();
+    u.encode(pcm, encoded_);
+    push_encoded(encoded_);
+  }
+
+  void push_encoded(std::string_view bytes) {
+    for (std::size_t off = 0; off < bytes.size(); off += kAudioPiece)
+      outbox_.push_back(WsMessage{true, std::string(bytes.substr(off, kAudioPiece))});
   }
 
   void push_event(const json& j) { outbox_.push_back(WsMessage{false, dump_json(j)}); }
@@ -312,6 +358,8 @@ class StreamSession final : public WsSession {
 
   Api& api_;
   sched::SynthesisRequest config_;
+  OutputSpec output_;
+  std::string encoded_;  // scratch for push_audio
   std::optional<text::IncrementalSegmenter> segmenter_;
   std::string segmenter_language_;  // the language segmenter_ was built for
   std::string config_language_;     // the language of config_'s voice

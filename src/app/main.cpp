@@ -109,6 +109,14 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   serve
+      ->add_option("--openai-max-input", api_config.openai_max_input,
+                   "Longest `input` of POST /v1/audio/speech, in characters")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  std::vector<std::string> openai_voices;
+  serve->add_option("--openai-voice", openai_voices,
+                    "OpenAI voice name mapped to a voice, NAME=ENGINE:VOICE (repeatable)");
+  serve
       ->add_option("--max-requests", sched_config.max_requests,
                    "Requests in flight before new ones get 503 + Retry-After")
       ->check(CLI::Range(1, 100000))
@@ -165,7 +173,8 @@ int run(int argc, char** argv) {
   worker->add_option("--fd", worker_fd, "Socket connected to the server")->capture_default_str();
 
   // say
-  auto* say = app.add_subcommand("say", "Stream speech from a server to a WAV file or stdout");
+  auto* say = app.add_subcommand(
+      "say", "Stream speech from a server to a file (WAV, or --format) or stdout");
   lector::http::SayOptions say_options;
   say->add_option("--server", say_options.server, "Server URL")->capture_default_str();
   say->add_option("--engine", say_options.engine, "Engine (default: the server's)");
@@ -173,6 +182,8 @@ int run(int argc, char** argv) {
   say->add_option("--speed", say_options.speed, "Speed multiplier, 0.25 to 4");
   say->add_option("--pitch", say_options.pitch, "Pitch multiplier, 0.5 to 2");
   say->add_option("--volume", say_options.volume, "Volume multiplier, 0 to 2");
+  say->add_option("--format", say_options.format, "wav (default), pcm, mp3, opus or flac");
+  say->add_option("--sample-rate", say_options.sample_rate, "Output rate in Hz, 8000 to 48000");
   say->add_option("-o,--output", say_options.output, "Output file, or - for stdout")
       ->capture_default_str();
   say->add_option("text", say_options.text, "Text to speak")->required();
@@ -218,6 +229,18 @@ int run(int argc, char** argv) {
     else
       sched_config.workers[name] = n;
   }
+  for (const std::string& spec : openai_voices) {
+    auto parsed = lector::api::parse_openai_voice(spec);
+    if (!parsed) {
+      std::fprintf(stderr,
+                   "lector serve: --openai-voice '%s': expected NAME=ENGINE:VOICE with NAME an "
+                   "OpenAI voice (alloy, ash, ballad, coral, echo, fable, nova, onyx, sage, "
+                   "shimmer, verse, marin, cedar)\n",
+                   spec.c_str());
+      return 2;
+    }
+    api_config.openai_voices.push_back(std::move(*parsed));
+  }
 
   try {
     lector::sched::Scheduler scheduler(sched_config);
@@ -231,6 +254,14 @@ int run(int argc, char** argv) {
       lector::obs::log_error("--default-voice: engine '{}' has no voice '{}'",
                              api_config.default_engine, api_config.default_voice);
       return 1;
+    }
+    for (const auto& o : api_config.openai_voices) {
+      const auto* info = scheduler.engine(o.engine);
+      if (info == nullptr || info->find_voice(o.voice) == nullptr) {
+        lector::obs::log_error("--openai-voice {}: engine '{}' has no voice '{}'", o.name, o.engine,
+                               o.voice);
+        return 1;
+      }
     }
     lector::api::Api api(scheduler, api_config);
     lector::http::HttpServer server(api, http_config);

@@ -84,6 +84,8 @@ int run_say(const SayOptions& o) {
   add("speed", o.speed);
   add("pitch", o.pitch);
   add("volume", o.volume);
+  add("format", o.format);
+  add("sample_rate", o.sample_rate);
 
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
@@ -124,6 +126,9 @@ int run_say(const SayOptions& o) {
       return 1;
     }
 
+    // Only a WAV body has the header this client fixes up and reads the rate from.
+    const bool wav = parser.get()[bhttp::field::content_type].starts_with("audio/wav");
+    const std::size_t header_bytes = wav ? 44 : 0;
     const bool to_stdout = o.output == "-";
     out = to_stdout ? stdout : std::fopen(o.output.c_str(), "wb");
     if (out == nullptr) {
@@ -144,13 +149,24 @@ int run_say(const SayOptions& o) {
       const std::size_t n = sizeof chunk - parser.get().body().size;
       for (std::size_t i = 0; i < n && total + i < 44; ++i)
         header[total + i] = static_cast<unsigned char>(chunk[i]);
-      if (total <= 44 && total + n > 44 && first_audio == Clock::time_point{})
+      if (total <= header_bytes && total + n > header_bytes && first_audio == Clock::time_point{})
         first_audio = Clock::now();
       total += n;
       if (n > 0 && std::fwrite(chunk, 1, n, out) != n) throw std::runtime_error("write failed");
       if (to_stdout) std::fflush(out);
     }
     const auto end = Clock::now();
+    if (!wav) {
+      if (!to_stdout) std::fclose(out);
+      out = nullptr;
+      std::fprintf(stderr, "lector say: first bytes after %.1f ms; %zu bytes of %s in %.3f s\n",
+                   first_audio == Clock::time_point{}
+                       ? -1.0
+                       : std::chrono::duration<double, std::milli>(first_audio - start).count(),
+                   total, std::string(parser.get()[bhttp::field::content_type]).c_str(),
+                   std::chrono::duration<double>(end - start).count());
+      return 0;
+    }
     if (total >= 44)
       rate = static_cast<int>(header[24] | header[25] << 8 | header[26] << 16 | header[27] << 24);
     const std::size_t data = total >= 44 ? total - 44 : 0;

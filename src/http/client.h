@@ -10,6 +10,7 @@ struct SayOptions {
   std::string engine;                // empty: the server's default
   std::string voice;                 // empty: the server's default
   std::string speed, pitch, volume;  // passed through as given; the server validates
+  std::string format, sample_rate;   // empty: WAV at the voice's rate
   std::string output = "-";          // file path, or "-" for stdout
   std::string text;
 };

@@ -133,8 +133,9 @@ net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response
 // Streams a BodySource as a chunked response (raw, ended by closing, for HTTP/1.0). Returns whether
 // the connection can be reused.
 net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& stream,
-                                  beast::flat_buffer& buffer, api::Response& r, unsigned version,
-                                  bool keep_alive, RequestParser* parser = nullptr,
+                                  beast::flat_buffer& buffer, api::Response& r,
+                                  std::string_view path, unsigned version, bool keep_alive,
+                                  RequestParser* parser = nullptr,
                                   std::shared_ptr<api::UploadSink> upload = nullptr) {
   auto ex = co_await net::this_coro::executor;
   auto src = r.stream;
@@ -185,7 +186,7 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto state = co_await pull();
   if (state == api::BodySource::State::kFailed && !watch->peer_gone) {
     // Nothing was sent yet, so the client can still get a proper error.
-    api::Response err = impl.api.error_response(src->error_code(), src->error());
+    api::Response err = impl.api.error_response(src->error_code(), src->error(), path);
     co_await stop_watcher();
     src->finished(false, 0);
     co_return co_await write_simple(stream, err, version, keep_alive, false,
@@ -274,7 +275,7 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       try {
         target = parse_target(parser.get().target());
       } catch (const Error& e) {
-        target_error = impl.api.error_response(e.code(), e.what());
+        target_error = impl.api.error_response(e.code(), e.what(), parser.get().target());
       }
     }
     const bool upload = !ec && !target_error &&
@@ -329,8 +330,8 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       parser.body_limit(impl.api.config().max_text_chars * 4 + 4096);
       auto opened = impl.api.open_upload(request);
       if (auto* up = std::get_if<api::Upload>(&opened)) {
-        co_await write_stream(impl, stream, buffer, up->response, req.version(), false, &parser,
-                              std::move(up->sink));
+        co_await write_stream(impl, stream, buffer, up->response, request.path, req.version(),
+                              false, &parser, std::move(up->sink));
       } else {
         co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false, false,
                               config.write_timeout);
@@ -347,7 +348,8 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       response.stream.reset();
     }
     if (response.stream) {
-      keep_alive = co_await write_stream(impl, stream, buffer, response, req.version(), keep_alive);
+      keep_alive = co_await write_stream(impl, stream, buffer, response, request.path,
+                                         req.version(), keep_alive);
     } else {
       keep_alive = co_await write_simple(stream, response, req.version(), keep_alive, head_only,
                                          config.write_timeout);

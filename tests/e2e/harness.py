@@ -183,13 +183,14 @@ def espeak_reference(text, voice):
 
 
 class TtsStream:
-    """A /tts (or any GET) request on a raw socket, so a test controls exactly when and how
+    """A /tts (or any) request on a raw socket, so a test controls exactly when and how
     much it reads, and can drop the connection mid-stream.
 
     read_head() -> (status, headers); then chunks() yields (monotonic time, body bytes) as they
     arrive, de-chunked; read_all() collects the rest of the body."""
 
-    def __init__(self, port, path, recv_size=65536, rcvbuf=None, timeout=60):
+    def __init__(self, port, path, recv_size=65536, rcvbuf=None, timeout=60, method="GET",
+                 body=None, headers=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             # Before connect, so the advertised window is small: the server cannot push far ahead.
@@ -197,7 +198,12 @@ class TtsStream:
         self.sock.settimeout(timeout)
         self.sock.connect((HOST, port))
         self.recv_size = recv_size
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode())
+        head = f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        for k, v in (headers or {}).items():
+            head += f"{k}: {v}\r\n"
+        if body is not None:
+            head += f"Content-Length: {len(body)}\r\n"
+        self.sock.sendall(head.encode() + b"\r\n" + (body or b""))
         self._buf = b""
         self.status = None
         self.headers = {}
@@ -497,6 +503,10 @@ class LectorServer:
     def stream(self, params, **kwargs):
         """A TtsStream for /tts with params (not yet read)."""
         return TtsStream(self.port, tts_path(params), **kwargs)
+
+    def stream_request(self, method, path, body=None, headers=None, **kwargs):
+        """A TtsStream for any request (not yet read)."""
+        return TtsStream(self.port, path, method=method, body=body, headers=headers, **kwargs)
 
     def arrivals(self, params, recv_size=65536):
         """Reads a whole /tts stream; returns (status, headers, [(monotonic time, bytes), ...])."""
