@@ -221,10 +221,13 @@ FLAC__StreamDecoderWriteStatus flac_write(const FLAC__StreamDecoder*, const FLAC
                                           const FLAC__int32* const channels[], void* data) {
   auto* s = static_cast<FlacState*>(data);
   Decoded& d = *s->out;
-  if (!d.sample_rate || frame->header.bits_per_sample != 16 ||
-      static_cast<int>(frame->header.channels) != d.channels ||
+  if (frame->header.bits_per_sample != 16) {
+    s->error = "flac: " + std::to_string(frame->header.bits_per_sample) + "-bit, not 16-bit";
+    return FLAC__STREAM_DECODER_WRITE_STATUS_ABORT;
+  }
+  if (!d.sample_rate || static_cast<int>(frame->header.channels) != d.channels ||
       static_cast<int>(frame->header.sample_rate) != d.sample_rate) {
-    s->error = "flac: a frame does not match STREAMINFO";
+    s->error = "flac: a frame's rate or channels differ from STREAMINFO";
     return FLAC__STREAM_DECODER_WRITE_STATUS_ABORT;
   }
   for (unsigned i = 0; i < frame->header.blocksize; ++i)

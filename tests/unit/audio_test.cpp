@@ -179,6 +179,23 @@ TEST(Encoders, OpusEndsOnItsLastSampleEvenForAShortInput) {
   EXPECT_EQ(d.frames(), input.size() * 3);  // 16 kHz -> 48 kHz
 }
 
+// A client that disconnects destroys its response's encoder mid-stream: nothing is written
+// (there is nowhere to write it) and nothing leaks (the ASan build checks).
+TEST(Encoders, DestroyedMidStreamWithoutFinish) {
+  const auto pcm = sine(22050, kTone, 0.33);
+  for (const Format f : {Format::kWav, Format::kPcm, Format::kMp3, Format::kOpus, Format::kFlac}) {
+    SCOPED_TRACE(to_string(f));
+    std::string out;
+    {
+      auto enc = make_encoder(f, 22050);
+      enc->write(pcm, out);
+    }
+    EXPECT_FALSE(out.empty());
+    Transcoder t(16000, f, 22050);
+    t.write(std::string(3200, '\0'), out);
+  }
+}
+
 TEST(Encoders, WavHeaderIsStreamedThenExactWhenEmpty) {
   auto enc = make_encoder(Format::kWav, 16000);
   std::string out;
