@@ -166,7 +166,8 @@ Decoded decode_opus(std::string_view b) {
       fail("opus: bytes that are not an Ogg page after page " + std::to_string(pages));
     }
     if (pages++ == 0)
-      head_page.assign(reinterpret_cast<const char*>(page.body), static_cast<std::size_t>(page.body_len));
+      head_page.assign(reinterpret_cast<const char*>(page.body),
+                       static_cast<std::size_t>(page.body_len));
     d.end_of_stream = ogg_page_eos(&page) != 0;
   }
   ogg_sync_clear(&sync);
