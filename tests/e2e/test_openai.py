@@ -157,11 +157,12 @@ class FirstBytesBeforeSynthesisEndsTest(OpenAiTestCase):
 
     def test_every_format_streams(self):
         # Two words (200 ms of tone), then the engine holds the rest back for 1.5 s: in every
-        # format, bytes that decode reach the client before the held-back words are made.
-        for fmt in FORMATS:
+        # format, bytes that decode reach the client before the held-back words are made. Each
+        # format's text differs (in the delay), so no answer comes from the cache.
+        for i, fmt in enumerate(FORMATS):
             with self.subTest(format=fmt):
                 body = json.dumps({"model": "tone", "voice": "tone", "response_format": fmt,
-                                   "input": "one two three four [delay:1500] five six"})
+                                   "input": f"one two three four [delay:{1500 + i}] five six"})
                 with self.server.stream_request("POST", "/v1/audio/speech", body.encode(),
                                                 {"Content-Type": "application/json"}) as s:
                     start = time.monotonic()

@@ -20,8 +20,11 @@ std::string header(const Response& r, const std::string& name) {
   return "<none>";
 }
 
+// The message of an error body: Lector's {"error": message}, or OpenAI's
+// {"error": {"message": ...}} under /v1/.
 std::string error_of(const Response& r) {
-  return nlohmann::json::parse(r.body).at("error").get<std::string>();
+  const auto error = nlohmann::json::parse(r.body).at("error");
+  return error.is_object() ? error.at("message").get<std::string>() : error.get<std::string>();
 }
 
 TEST(RouteTable, DispatchesByPathAndMethod) {
@@ -79,10 +82,19 @@ class ApiRoutes : public ::testing::Test {
 };
 
 const std::map<std::string, std::string> kAllow = {
-    {"/", "GET, HEAD"},           {"/engines", "GET, HEAD"},     {"/voices", "GET, HEAD"},
-    {"/api/voices", "GET, HEAD"}, {"/api/engines", "GET, HEAD"}, {"/set_engine", "GET, HEAD"},
-    {"/setvoice", "GET, HEAD"},   {"/health", "GET, HEAD"},      {"/status", "GET, HEAD"},
+    {"/", "GET, HEAD"},
+    {"/engines", "GET, HEAD"},
+    {"/voices", "GET, HEAD"},
+    {"/api/voices", "GET, HEAD"},
+    {"/api/engines", "GET, HEAD"},
+    {"/set_engine", "GET, HEAD"},
+    {"/setvoice", "GET, HEAD"},
+    {"/health", "GET, HEAD"},
+    {"/status", "GET, HEAD"},
     {"/tts", "GET, HEAD, POST"},
+    {"/v1/audio/speech", "POST"},
+    {"/v1/models", "GET, HEAD"},
+    {"/v1/audio/voices", "GET, HEAD"},
 };
 
 TEST_F(ApiRoutes, TheTableHasExactlyTheDocumentedRoutes) {
