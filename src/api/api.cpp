@@ -14,6 +14,7 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
   add_catalog_routes(routes_, scheduler_, defaults_);
   add_tts_routes(routes_, *this);
   add_openai_routes(routes_, *this);
+  add_marytts_routes(routes_, *this);
 }
 
 Response Api::error_response(ErrorCode code, const std::string& message, std::string_view path,

@@ -17,4 +17,7 @@ void add_tts_routes(RouteTable& routes, Api& api);
 // POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices (openai_routes.cpp).
 void add_openai_routes(RouteTable& routes, Api& api);
 
+// GET|POST /process, GET /locales, /version, /marytts/voices (marytts_routes.cpp).
+void add_marytts_routes(RouteTable& routes, Api& api);
+
 }  // namespace lector::api

@@ -95,6 +95,10 @@ const std::map<std::string, std::string> kAllow = {
     {"/v1/audio/speech", "POST"},
     {"/v1/models", "GET, HEAD"},
     {"/v1/audio/voices", "GET, HEAD"},
+    {"/process", "GET, HEAD, POST"},
+    {"/locales", "GET, HEAD"},
+    {"/version", "GET, HEAD"},
+    {"/marytts/voices", "GET, HEAD"},
 };
 
 TEST_F(ApiRoutes, TheTableHasExactlyTheDocumentedRoutes) {
