@@ -200,7 +200,7 @@ struct Exchange::Impl {
   [[noreturn]] void fail(const beast::error_code& ec, const char* doing) {
     if (ec == beast::error::timeout)
       throw TransportError(TransportError::Kind::kTimeout,
-                           where() + ": nothing " + doing + " for " + seconds(timeouts.idle));
+                           where() + ": silent for " + seconds(timeouts.idle) + " " + doing);
     if (is_reset(ec))
       throw TransportError(TransportError::Kind::kLost, where() + ": the connection was closed " +
                                                             doing + " (" + ec.message() + ")");

@@ -46,13 +46,23 @@ VOICES = {
 }
 
 
+# OpenAI's voice names are accepted too without being listed, as Kokoro-FastAPI maps them.
+OPENAI_NAMES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
+                "shimmer", "verse", "marin", "cedar")
+
+
+def known_voice(voice):
+    return voice in VOICES or voice in OPENAI_NAMES
+
+
 def synthesize(text, voice, speed):
     """The 24 kHz s16le mono PCM of text in voice: espeak-ng at 175 wpm x speed, resampled by
     sox. Deterministic for the same arguments."""
-    espeak_voice = VOICES[voice][0]
+    espeak_voice = VOICES[voice][0] if voice in VOICES else "en-us"
     wav = subprocess.run(["espeak-ng", "--stdout", "-v", espeak_voice, "-s", str(int(175 * speed)),
                           "--", text], capture_output=True, check=True, timeout=60).stdout
-    raw = subprocess.run(["sox", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed",
+    # -D: no dither, which is random; the tests compare against what was sent anyway.
+    raw = subprocess.run(["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed",
                           "-b", "16", "-c", "1", "-L", "-"], input=wav, capture_output=True,
                          check=True, timeout=60).stdout
     return raw
@@ -147,12 +157,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._error(forced[0], forced[1])
         if req.get("response_format") != "pcm":
             return self._error(400, "this test upstream speaks pcm only", param="response_format")
-        if req.get("voice") not in VOICES:
+        if not known_voice(req.get("voice")):
             return self._error(400, f"voice '{req.get('voice')}' not found", param="voice")
         audio = synthesize(req["input"], req["voice"], float(req.get("speed", 1.0)))
-        self._stream(audio)
+        self._stream(req["input"], audio)
 
-    def _stream(self, audio):
+    def _stream(self, text, audio):
         up = self.up
         with up.lock:
             up.active += 1
@@ -209,8 +219,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             with up.lock:
                 up.active -= 1
-                up.outcomes.append({"outcome": outcome, "bytes": sent,
-                                    "text": up.requests[-1]["json"]["input"] if up.requests else ""})
+                up.outcomes.append({"outcome": outcome, "bytes": sent, "text": text, "audio": audio})
 
 
 class OpenAIUpstream:
@@ -240,7 +249,9 @@ class OpenAIUpstream:
     def reset_stats(self):
         with self.lock:
             self.requests = []   # every synthesis request that got past the key check
-            self.outcomes = []   # every audio answer: completed, aborted, reset, stalled
+            # every audio answer: outcome (completed, aborted, reset, stalled), the bytes sent,
+            # the text and the whole audio it was for
+            self.outcomes = []
             self.attempts = 0    # connections that asked for a synthesis (resets included)
             self.resets = 0
             self.voice_requests = 0
