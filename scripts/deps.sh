@@ -7,6 +7,8 @@ packages=(
   # build
   cmake ninja-build ccache g++ pkg-config clang-format clang-tidy
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
+  # https:// for the remote engine (optional at build time: http:// works without it)
+  libssl-dev ca-certificates
   # engines
   libespeak-ng-dev espeak-ng espeak-ng-data
   flite1-dev flite
@@ -19,7 +21,8 @@ packages=(
   festvox-czech-machac festvox-czech-ph festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
   festvox-ca-ona-hts festival-hi festival-mr festival-te
   # tests and benchmarks
-  python3 sox python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
+  # openssl: the self-signed certificate of the https case in tests/e2e/test_remote.py
+  python3 sox openssl python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
   # the intelligibility check in tests/e2e/test_engines.py (pocketsphinx_continuous, en-us model)
   pocketsphinx pocketsphinx-en-us
 )

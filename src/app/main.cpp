@@ -221,29 +221,31 @@ int run(int argc, char** argv) {
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
   const auto built_in = lector::engine::engine_names();
-  if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
-  for (const std::string& name : enabled_engines) {
-    if (std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
-      std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
-      return 2;
-    }
-    // Without --workers each engine's pool takes the size its workers announce in Hello
-    // (one per core; festival, at about 330 MiB a worker, one).
-    sched_config.workers[name] =
-        serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
-  }
-  std::vector<std::string> engine_names = built_in;
+  std::vector<lector::app::RemoteEngineFlag> remote_engines;
   try {
-    for (const auto& remote : lector::app::parse_remote_flags(remotes, remote_models, built_in)) {
-      // A remote engine runs whether or not --engines names it; --pool NAME=0 disables it.
-      sched_config.workers[remote.name] =
-          serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
-      sched_config.spawn[remote.name] = lector::app::spawn_spec(remote, remote_timeout_s);
-      engine_names.push_back(remote.name);
-    }
+    remote_engines = lector::app::parse_remote_flags(remotes, remote_models, built_in);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "lector serve: %s\n", e.what());
     return 2;
+  }
+  // Without --workers each engine's pool takes the size its workers announce in Hello
+  // (one per core; festival, at about 330 MiB a worker, one; a remote engine 4).
+  const int pool_size =
+      serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
+  std::vector<std::string> engine_names = built_in;
+  // A remote engine runs whether or not --engines names it; --pool NAME=0 disables it.
+  for (const auto& remote : remote_engines) {
+    sched_config.workers[remote.name] = pool_size;
+    sched_config.spawn[remote.name] = lector::app::spawn_spec(remote, remote_timeout_s);
+    engine_names.push_back(remote.name);
+  }
+  if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
+  for (const std::string& name : enabled_engines) {
+    if (std::find(engine_names.begin(), engine_names.end(), name) == engine_names.end()) {
+      std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
+      return 2;
+    }
+    sched_config.workers[name] = pool_size;
   }
   for (const std::string& pool : pools) {
     std::string error;

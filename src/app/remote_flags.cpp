@@ -18,8 +18,10 @@ bool valid_name(const std::string& name) {
 
 std::invalid_argument flag_error(const char* flag, const std::string& value,
                                  const std::string& problem) {
-  // The value may hold a key: only the part before the comma is shown.
-  return std::invalid_argument(std::string(flag) + " '" + value.substr(0, value.find(',')) +
+  // The value may hold a key: only the part before the comma is shown, without user
+  // information in the URL.
+  return std::invalid_argument(std::string(flag) + " '" +
+                               engine::remote::redact_url(value.substr(0, value.find(','))) +
                                "': " + problem);
 }
 

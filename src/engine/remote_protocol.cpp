@@ -15,8 +15,8 @@ using nlohmann::json;
 
 Error bad_url(std::string_view url, const std::string& problem) {
   // The URL is the user's own flag value; it is shown shortened, as any parameter is.
-  std::string shown(url.substr(0, 80));
-  if (url.size() > 80) shown += "...";
+  std::string shown = redact_url(url);
+  if (shown.size() > 80) shown = shown.substr(0, 80) + "...";
   return Error(ErrorCode::kBadParameter, "remote URL '" + shown + "': " + problem, "remote");
 }
 
@@ -64,6 +64,15 @@ std::string printable(std::string_view s) {
 }
 
 }  // namespace
+
+std::string redact_url(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const std::size_t end = url.find_first_of("/?#", start);
+  const std::size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  return std::string(url.substr(0, start)) + "***" + std::string(url.substr(at));
+}
 
 std::string Endpoint::origin() const {
   const bool v6 = host.find(':') != std::string::npos;

@@ -28,6 +28,9 @@ struct Endpoint {
 // (user:password@ is refused so that a key cannot end up in logs through it).
 Endpoint parse_base_url(std::string_view url, bool allow_tls);
 
+// `url` for a message: user information before an '@' (which may be a key) replaced by "***".
+std::string redact_url(std::string_view url);
+
 // The voices an upstream lists at GET /v1/audio/voices, in either shape seen in the wild:
 // {"voices": ["af_bella", ...]} (Kokoro-FastAPI) or {"voices": [{"id", "name", "language" or
 // "languages", "gender"}, ...]} (Lector, speaches). Entries without a usable name are skipped;

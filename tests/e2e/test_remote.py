@@ -8,12 +8,13 @@ reset before any audio is retried once and one after audio is not, and the serve
 and healthy through all of it."""
 
 import os
+import socket
 import subprocess
 import tempfile
 import threading
 import unittest
 
-from harness import ServerTestCase, free_port, parse_wav, samples, wait_for
+from harness import LECTOR_BIN, ServerTestCase, free_port, parse_wav, samples, wait_for
 from openai_upstream import RATE, OpenAIUpstream
 
 KEY = "sk-test-0123456789"
@@ -331,6 +332,42 @@ class TlsUntrustedTest(RemoteTestCase):
                                                  "text": "Hello."}), 500)
         self.assertIn("TLS handshake failed", err)
         self.assertIn("certificate verify failed", err)
+
+
+class FlagsTest(unittest.TestCase):
+    """Bad --remote flags stop `lector serve` at once with a message naming the flag (and never
+    showing the key)."""
+
+    def serve(self, *args):
+        return subprocess.run([LECTOR_BIN, "serve", "--port", "0", "--engines", "espeak", *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def assert_refused(self, args, message):
+        p = self.serve(*args)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(message, p.stderr)
+        self.assertNotIn("sk-secret", p.stderr)
+
+    def test_bad_flags(self):
+        self.assert_refused(["--remote", "cloud"], "--remote 'cloud': expected NAME=BASE_URL[,KEY]")
+        self.assert_refused(["--remote", "espeak=http://h,sk-secret"], "is a built-in engine")
+        self.assert_refused(["--remote", "a b=http://h"], "NAME must be")
+        self.assert_refused(["--remote", "cloud=ftp://h,sk-secret"],
+                            "must start with http:// or https://")
+        self.assert_refused(["--remote", "cloud=http://h:99999"], "port must be 1 to 65535")
+        self.assert_refused(["--remote", "cloud=http://u:sk-secret@h"], "credentials")
+        self.assert_refused(["--remote", "c=http://h", "--remote", "c=http://g"], "given twice")
+        self.assert_refused(["--remote", "c=http://h", "--remote-model", "d=tts-1"],
+                            "no --remote engine named 'd'")
+        self.assert_refused(["--remote", "c=http://h", "--pool", "c=x"], "--pool 'c=x'")
+
+    def test_named_in_engines_and_disabled_by_pool(self):
+        # `--engines espeak,c` accepts the remote name; `--pool c=0` leaves it out, and with
+        # espeak disabled too there is nothing to run.
+        p = self.serve("--remote", "c=http://127.0.0.1:1", "--engines", "espeak,c",
+                       "--pool", "c=0", "--pool", "espeak=0")
+        self.assertNotIn("unknown engine", p.stderr)
+        self.assertNotEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":
