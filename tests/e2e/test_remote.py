@@ -51,7 +51,11 @@ class RemoteTestCase(ServerTestCase):
     def upstream_audio(self, text):
         """The audio the upstream sent for the segments of `text`, in the text's order (they
         may have been made in parallel and finished in any order)."""
-        done = [o for o in self.upstream.stats()["outcomes"] if o["outcome"] == "completed"]
+        # The upstream's thread records an answer just after its last byte, which the client
+        # may have read already: wait until every request has its outcome.
+        st = wait_for(lambda: (lambda x: x if len(x["outcomes"]) == len(x["requests"]) else None)(
+            self.upstream.stats()), 10, what="the upstream to record every answer")
+        done = [o for o in st["outcomes"] if o["outcome"] == "completed"]
         self.assertTrue(done, "the upstream answered nothing")
         done.sort(key=lambda o: text.index(o["text"]))
         return b"".join(o["audio"] for o in done)
@@ -173,7 +177,8 @@ class ContractTest(RemoteTestCase):
             # speech or passing for complete.
             with self.assertRaises(ConnectionError):
                 s.read_all()
-        st = self.upstream.stats()
+        st = wait_for(lambda: (lambda x: x if x["outcomes"] else None)(self.upstream.stats()),
+                      10, what="the upstream to record its answer")
         self.assertEqual(st["attempts"], 1)
         self.assertEqual(st["outcomes"][0]["outcome"], "reset")
 
@@ -274,7 +279,9 @@ class UpstreamDownTest(ServerTestCase):
             self.assertEqual(status, 200, body[:300])
             rate, _, _, pcm = parse_wav(body, expect_unknown_sizes=True)
             self.assertEqual(rate, RATE)
-            self.assertEqual(pcm, up.stats()["outcomes"][0]["audio"])
+            st = wait_for(lambda: (lambda x: x if x["outcomes"] else None)(up.stats()), 10,
+                          what="the upstream to record its answer")
+            self.assertEqual(pcm, st["outcomes"][0]["audio"])
             self.assertEqual(up.stats()["requests"][0]["json"]["voice"], "alloy")
         finally:
             up.stop()
