@@ -201,10 +201,12 @@ int run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (worker->parsed()) {
-    // The key comes through the environment (never the command line, which `ps` shows).
+    // The key comes through the environment (never the command line, which `ps` shows). The
+    // worker has a single thread.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     if (const char* key = std::getenv(lector::sched::kRemoteKeyEnvPrefix)) {
       worker_remote.key = key;
-      ::unsetenv(lector::sched::kRemoteKeyEnvPrefix);
+      ::unsetenv(lector::sched::kRemoteKeyEnvPrefix);  // NOLINT(concurrency-mt-unsafe)
     }
     return lector::worker::run_worker(worker_engine, worker_fd, worker_remote);
   }

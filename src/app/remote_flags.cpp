@@ -58,6 +58,8 @@ std::vector<RemoteEngineFlag> parse_remote_flags(const std::vector<std::string>&
       throw flag_error("--remote", value, e.what());
     }
     if (r.key.empty()) {
+      // Flags are read on the main thread before any other thread exists.
+      // NOLINTNEXTLINE(concurrency-mt-unsafe)
       if (const char* env = std::getenv(key_variable(r.name).c_str())) r.key = env;
     }
     // A key is sent in a header: a line break in it would forge other headers.

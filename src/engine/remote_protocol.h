@@ -36,7 +36,7 @@ std::string redact_url(std::string_view url);
 // "languages", "gender"}, ...]} (Lector, speaches). Entries without a usable name are skipped;
 // duplicates keep the first. Every voice gets `sample_rate`. Throws lector::Error(kEngineFailed)
 // when the body is not JSON of one of those shapes.
-std::vector<VoiceInfo> parse_voice_list(std::string_view json, int sample_rate);
+std::vector<VoiceInfo> parse_voice_list(std::string_view body, int sample_rate);
 
 // OpenAI's voice names, for an upstream that does not list its own (OpenAI itself does not).
 std::vector<VoiceInfo> openai_voices(int sample_rate);
