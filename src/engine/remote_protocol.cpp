@@ -158,10 +158,12 @@ std::vector<VoiceInfo> parse_voice_list(std::string_view body, int sample_rate) 
       v.language = "und";
     } else if (entry.is_object()) {
       // The id is what the upstream accepts as "voice"; a name alone is taken for it.
+      // Lector says "display_name" and keeps "name" for its own short name.
       v.name = string_field(entry, "id");
-      v.display_name = string_field(entry, "name");
-      if (v.name.empty()) v.name = v.display_name;
-      if (v.display_name.empty()) v.display_name = v.name;
+      v.display_name = string_field(entry, "display_name");
+      const std::string name = string_field(entry, "name");
+      if (v.name.empty()) v.name = name;
+      if (v.display_name.empty()) v.display_name = name.empty() ? v.name : name;
       v.language = language_of(entry);
       if (const auto g = entry.find("gender"); g != entry.end()) v.gender = gender_of(*g);
     } else {

@@ -341,6 +341,75 @@ class TlsUntrustedTest(RemoteTestCase):
         self.assertIn("certificate verify failed", err)
 
 
+# The Lector that serves as upstream: this binary, or LECTOR_UPSTREAM_BIN (e.g. a build that has
+# the OpenAI routes when this one does not).
+UPSTREAM_BIN = os.environ.get("LECTOR_UPSTREAM_BIN") or LECTOR_BIN
+
+
+class LectorUpstreamTest(ServerTestCase):
+    """A second Lector as the upstream: the case the issue asks for, a real server, no mock."""
+
+    @staticmethod
+    def has_flag(flag):
+        out = subprocess.run([UPSTREAM_BIN, "serve", "--help"], capture_output=True, text=True,
+                             timeout=30).stdout
+        return flag in out
+
+    @classmethod
+    def setUpClass(cls):
+        cls.up_port = free_port()
+        cls.up_log = tempfile.TemporaryFile()
+        cls.up = subprocess.Popen([UPSTREAM_BIN, "serve", "--host", "127.0.0.1", "--port",
+                                   str(cls.up_port), "--engines", "espeak,flite",
+                                   # a segment of this Lector is at most 300 characters: an
+                                   # upstream cap below that gives the error case
+                                   *(["--openai-max-input", "100"] if cls.has_flag("--openai-max-input") else [])],
+                                  stdin=subprocess.DEVNULL, stdout=cls.up_log, stderr=cls.up_log)
+        cls.addClassCleanup(cls.up_log.close)
+        cls.addClassCleanup(lambda: (cls.up.kill(), cls.up.wait()))
+
+        def voices_status():
+            try:
+                with socket.create_connection(("127.0.0.1", cls.up_port), timeout=2) as s:
+                    s.sendall(b"GET /v1/audio/voices HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    return int(s.recv(64).split()[1])
+            except (OSError, IndexError, ValueError):
+                return None
+
+        status = wait_for(voices_status, 20, what="the upstream Lector to answer")
+        if status != 200:
+            raise unittest.SkipTest(f"{UPSTREAM_BIN} has no GET /v1/audio/voices ({status}); "
+                                    "set LECTOR_UPSTREAM_BIN to a build with the OpenAI routes")
+        cls.extra_args = ["--remote", f"lec=http://127.0.0.1:{cls.up_port}/v1"]
+        super().setUpClass()
+
+    def test_voices_and_audio_from_another_lector(self):
+        status, _, voices = self.server.get_json("/api/voices?engine=lec")
+        self.assertEqual(status, 200)
+        by_name = {v["name"]: v for v in voices}
+        self.assertIn("espeak:en-us", by_name)
+        self.assertEqual(by_name["flite:slt"]["gender"], "female")
+        self.assertEqual(by_name["flite:slt"]["languages"], ["en-US"])
+        rate, pcm = self.server.tts_pcm({"voice": "lec:flite:slt", "volume": "1",
+                                         "text": "Hello from the other Lector. It speaks at 24 kHz."})
+        self.assertEqual(rate, RATE)
+        # Two sentences of flite at 24 kHz: seconds, not a click.
+        self.assertGreater(len(pcm) / 2 / RATE, 2.0)
+        self.assertGreater(max(abs(v) for v in samples(pcm)), 1000)
+
+    def test_cancel_and_upstream_error(self):
+        with self.server.stream({"voice": "lec:espeak:en-us",
+                                 "text": " ".join(["A long sentence that keeps going."] * 30)}) as s:
+            self.assertEqual(s.read_head()[0], 200)
+            s.read_at_least(44 + 4800)
+        # (the harness checks both servers' client side: this one is idle again)
+        # One 200-character word: a segment over the upstream's --openai-max-input of 100.
+        err = self.assert_error(self.server.tts({"voice": "lec:espeak:en-us", "text": "x" * 200}),
+                                500)
+        self.assertIn(f"upstream http://127.0.0.1:{self.up_port} answered 400", err)
+        self.assertIn("input", err)
+
+
 class FlagsTest(unittest.TestCase):
     """Bad --remote flags stop `lector serve` at once with a message naming the flag (and never
     showing the key)."""

@@ -90,10 +90,11 @@ TEST(RemoteVoices, Objects) {
        "gender": "male", "engine": "espeak", "sample_rate": 22050},
       {"id": "bf_emma", "name": "Emma", "language": "en-GB", "gender": "Female"},
       {"name": "only-a-name"},
+      {"id": "espeak:af", "name": "af", "display_name": "Afrikaans", "languages": ["af"]},
       {"id": "has space"},
       {"gender": "female"}]})json",
                                   24000);
-  ASSERT_EQ(v.size(), 3u);
+  ASSERT_EQ(v.size(), 4u);
   EXPECT_EQ(v[0].name, "espeak:en-us");
   EXPECT_EQ(v[0].display_name, "English (America)");
   EXPECT_EQ(v[0].language, "en-US");
@@ -103,6 +104,8 @@ TEST(RemoteVoices, Objects) {
   EXPECT_EQ(v[1].gender, Gender::kFemale);
   EXPECT_EQ(v[2].name, "only-a-name");
   EXPECT_EQ(v[2].language, "und");
+  EXPECT_EQ(v[3].name, "espeak:af");  // Lector's shape: the id, and its display_name
+  EXPECT_EQ(v[3].display_name, "Afrikaans");
 }
 
 TEST(RemoteVoices, NotAVoiceList) {
