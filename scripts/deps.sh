@@ -9,6 +9,8 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
   # the audio pipeline (src/audio): resampler, MP3, Ogg Opus and FLAC encoders
   libsoxr-dev libmp3lame-dev libopusenc-dev libflac-dev
+  # https:// for the remote engine (optional at build time: http:// works without it)
+  libssl-dev ca-certificates
   # engines
   libespeak-ng-dev espeak-ng espeak-ng-data
   flite1-dev flite
@@ -23,7 +25,8 @@ packages=(
   # tests and benchmarks
   # the reference decoders of the audio tests and of lector-decode (tests/unit/audio_decode.h)
   libmpg123-dev libopusfile-dev libogg-dev
-  python3 sox python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
+  # openssl: the self-signed certificate of the https case in tests/e2e/test_remote.py
+  python3 sox openssl python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
   # the intelligibility check in tests/e2e/test_engines.py (pocketsphinx_continuous, en-us model)
   pocketsphinx pocketsphinx-en-us
 )

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "app/remote_flags.h"
 #include "engine/engine.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -163,6 +165,20 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
+  std::vector<std::string> remotes;
+  serve->add_option("--remote", remotes,
+                    "A remote engine NAME forwarding to an OpenAI-compatible server, "
+                    "NAME=BASE_URL[,KEY] (repeatable; the key may come from the environment "
+                    "variable LECTOR_REMOTE_KEY_<NAME> instead)");
+  std::vector<std::string> remote_models;
+  serve->add_option("--remote-model", remote_models,
+                    "Model a remote engine asks for, NAME=MODEL (repeatable; default tts-1)");
+  int remote_timeout_s = 30;
+  serve
+      ->add_option("--remote-timeout", remote_timeout_s,
+                   "Seconds a remote engine waits for its upstream's next bytes")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 
   // worker
   auto* worker =
@@ -171,6 +187,11 @@ int run(int argc, char** argv) {
   int worker_fd = 3;
   worker->add_option("--engine", worker_engine, "Engine to load")->required();
   worker->add_option("--fd", worker_fd, "Socket connected to the server")->capture_default_str();
+  lector::worker::RemoteOptions worker_remote;
+  worker->add_option("--remote-url", worker_remote.url, "A remote engine's upstream");
+  worker->add_option("--remote-model", worker_remote.model, "A remote engine's model");
+  worker->add_option("--remote-timeout", worker_remote.timeout_s, "Idle read timeout, seconds")
+      ->check(CLI::Range(1, 3600));
 
   // say
   auto* say = app.add_subcommand(
@@ -190,7 +211,16 @@ int run(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (worker->parsed()) return lector::worker::run_worker(worker_engine, worker_fd);
+  if (worker->parsed()) {
+    // The key comes through the environment (never the command line, which `ps` shows). The
+    // worker has a single thread.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
+    if (const char* key = std::getenv(lector::sched::kRemoteKeyEnvPrefix)) {
+      worker_remote.key = key;
+      ::unsetenv(lector::sched::kRemoteKeyEnvPrefix);  // NOLINT(concurrency-mt-unsafe)
+    }
+    return lector::worker::run_worker(worker_engine, worker_fd, worker_remote);
+  }
   if (say->parsed()) return lector::http::run_say(say_options);
 
   try {
@@ -204,20 +234,35 @@ int run(int argc, char** argv) {
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
   const auto built_in = lector::engine::engine_names();
+  std::vector<lector::app::RemoteEngineFlag> remote_engines;
+  try {
+    remote_engines = lector::app::parse_remote_flags(remotes, remote_models, built_in);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "lector serve: %s\n", e.what());
+    return 2;
+  }
+  // Without --workers each engine's pool takes the size its workers announce in Hello
+  // (one per core; festival, at about 330 MiB a worker, one; a remote engine 4).
+  const int pool_size =
+      serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
+  std::vector<std::string> engine_names = built_in;
+  // A remote engine runs whether or not --engines names it; --pool NAME=0 disables it.
+  for (const auto& remote : remote_engines) {
+    sched_config.workers[remote.name] = pool_size;
+    sched_config.spawn[remote.name] = lector::app::spawn_spec(remote, remote_timeout_s);
+    engine_names.push_back(remote.name);
+  }
   if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
   for (const std::string& name : enabled_engines) {
-    if (std::find(built_in.begin(), built_in.end(), name) == built_in.end()) {
+    if (std::find(engine_names.begin(), engine_names.end(), name) == engine_names.end()) {
       std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
       return 2;
     }
-    // Without --workers each engine's pool takes the size its workers announce in Hello
-    // (one per core; festival, at about 330 MiB a worker, one).
-    sched_config.workers[name] =
-        serve->count("--workers") > 0 ? workers : lector::sched::SchedulerConfig::kEngineDefault;
+    sched_config.workers[name] = pool_size;
   }
   for (const std::string& pool : pools) {
     std::string error;
-    const auto parsed = parse_pool(pool, built_in, error);
+    const auto parsed = parse_pool(pool, engine_names, error);
     if (!parsed) {
       std::fprintf(stderr, "lector serve: --pool '%s': %s (expected ENGINE=N, N in 0..%d)\n",
                    pool.c_str(), error.c_str(), kMaxPool);

@@ -27,8 +27,11 @@ Scheduler::Scheduler(SchedulerConfig config, WorkerPool::Spawner spawner)
       pool_(
           WorkerPoolConfig{config_.startup_timeout},
           spawner ? std::move(spawner)
-                  : [exe = config_.worker_exe](
-                        const std::string& engine) { return spawn_worker(exe, engine); },
+                  : [this](const std::string& engine) {
+                      const auto spec = config_.spawn.find(engine);
+                      return spawn_worker(config_.worker_exe, engine,
+                                          spec != config_.spawn.end() ? spec->second : SpawnSpec{});
+                    },
           *this),
       cache_(config_.cache_bytes) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -36,6 +36,7 @@ struct SchedulerConfig {
   static constexpr int kEngineDefault = -1;
   std::string worker_exe;                       // binary to run as `worker`
   std::map<std::string, int> workers;           // engine name -> pool size, or kEngineDefault
+  std::map<std::string, SpawnSpec> spawn;       // engines whose workers need more (remote ones)
   std::size_t max_requests = 128;               // requests in flight before 503
   std::size_t lookahead = 4;                    // segments ahead of the head per request
   std::size_t max_buffered_bytes = 512u << 10;  // unread audio per request before throttling
@@ -73,7 +74,8 @@ struct SchedulerStats {
 
 class Scheduler final : private WorkerPool::Listener {
  public:
-  // `spawner` starts a worker of an engine; by default `worker_exe worker --engine E`.
+  // `spawner` starts a worker of an engine; by default `worker_exe worker --engine E` plus the
+  // engine's SpawnSpec.
   explicit Scheduler(SchedulerConfig config, WorkerPool::Spawner spawner = {});
   ~Scheduler() override;
   Scheduler(const Scheduler&) = delete;

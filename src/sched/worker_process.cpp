@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 #include <vector>
 
@@ -17,7 +18,8 @@ extern char** environ;
 
 namespace lector::sched {
 
-SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine) {
+SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine,
+                           const SpawnSpec& spec) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     throw Error(ErrorCode::kUnavailable, "socketpair: " + std::system_category().message(errno));
@@ -45,13 +47,21 @@ SpawnedWorker spawn_worker(const std::string& exe, const std::string& engine) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<std::string> args = {exe, "worker", "--engine", engine, "--fd", "3"};
+  args.insert(args.end(), spec.args.begin(), spec.args.end());
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_owned = spec.env;
+  std::vector<char*> envp;
+  const std::size_t prefix = std::strlen(kRemoteKeyEnvPrefix);
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, kRemoteKeyEnvPrefix, prefix) != 0) envp.push_back(*e);
+  for (std::string& e : env_owned) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(child_fd);

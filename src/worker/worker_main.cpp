@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "engine/engine.h"
+#include "engine/remote_engine.h"
 #include "worker/protocol.h"
 
 namespace lector::worker {
@@ -158,16 +159,27 @@ class JobSink final : public engine::AudioSink {
   bool lost_ = false;
 };
 
+std::unique_ptr<engine::Engine> make_engine(const std::string& name, const RemoteOptions& remote) {
+  if (remote.url.empty()) return engine::make_engine(name);
+  engine::RemoteConfig config;
+  config.name = name;
+  config.base_url = remote.url;
+  if (!remote.model.empty()) config.model = remote.model;
+  config.key = remote.key;
+  config.timeouts.idle = std::chrono::seconds(remote.timeout_s);
+  return std::make_unique<engine::RemoteEngine>(std::move(config));
+}
+
 }  // namespace
 
-int run_worker(const std::string& engine_name, int fd) {
+int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote) {
   // The server may vanish mid-write; we want EPIPE, not death by signal.
   std::signal(SIGPIPE, SIG_IGN);
   Connection conn(fd);
 
   std::unique_ptr<engine::Engine> engine;
   try {
-    engine = engine::make_engine(engine_name);
+    engine = make_engine(engine_name, remote);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lector worker: %s\n", e.what());
     return 2;

@@ -6,7 +6,16 @@
 
 namespace lector::worker {
 
+// A remote engine's settings, from `lector worker --engine NAME --remote-url URL ...` and the
+// environment (the key); `url` is empty for a built-in engine.
+struct RemoteOptions {
+  std::string url;
+  std::string model;
+  std::string key;
+  int timeout_s = 30;
+};
+
 // Returns the process exit code.
-int run_worker(const std::string& engine_name, int fd);
+int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote = {});
 
 }  // namespace lector::worker

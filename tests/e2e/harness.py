@@ -351,8 +351,10 @@ class LectorServer:
             status, headers, body = server.get_json("/engines")
     """
 
-    def __init__(self, workers=2, extra_args=(), startup_timeout=20, engines="espeak"):
+    def __init__(self, workers=2, extra_args=(), startup_timeout=20, engines="espeak", env=None):
         self.workers = workers
+        # Variables added to the test's environment for the server (and its workers).
+        self.env = dict(env or {})
         # Most tests are about the server, not the engines: espeak alone starts fastest.
         # engines=None runs every engine the binary has.
         self.extra_args = list(extra_args) + (["--engines", engines] if engines else [])
@@ -386,7 +388,8 @@ class LectorServer:
         self._log = os.fdopen(fd, "wb")
         cmd = [LECTOR_BIN, "serve", "--host", HOST, "--port", str(self.port),
                "--workers", str(self.workers), *self.extra_args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                                     env={**os.environ, **self.env})
 
     def _wait_healthy(self):
         deadline = time.monotonic() + self.startup_timeout
@@ -561,6 +564,7 @@ class ServerTestCase(unittest.TestCase):
     workers = 2
     extra_args = ()
     engines = "espeak"
+    env = None  # variables added to the server's environment
     server = None
     # Worker slots the server reports; constant for its lifetime (a dead worker keeps its slot).
     worker_slots = None
@@ -573,7 +577,7 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def _start_server(cls):
         cls.server = LectorServer(workers=cls.workers, extra_args=cls.extra_args,
-                                  engines=cls.engines).start()
+                                  engines=cls.engines, env=cls.env).start()
         cls.addClassCleanup(cls.server.stop)
         cls.worker_slots = len(cls.server.status()["workers"])
 
