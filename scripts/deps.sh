@@ -7,6 +7,8 @@ packages=(
   # build
   cmake ninja-build ccache g++ pkg-config clang-format clang-tidy
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
+  # --zeroconf: announces the Wyoming port through the Avahi daemon (optional at build time)
+  libavahi-client-dev
   # engines
   libespeak-ng-dev espeak-ng espeak-ng-data
   flite1-dev flite
