@@ -156,13 +156,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       const auto [ec, n] = std::get<0>(result);
       if (ec) {
-        // End of input: what was asked is still answered (a client may half-close after its
-        // last event), and the writer notices a client that is really gone when it writes.
-        // Any other error: the connection is gone.
-        if (ec == net::error::eof)
-          session_.on_input_end();
-        else
-          session_.on_disconnect();
+        // The client closed (or reset) its side: it is gone, and what it asked is cancelled at
+        // once, as HTTP's disconnect watcher does. (A half-close cannot be told from a close
+        // without writing, and a synthesis held up for long writes nothing.) After an error
+        // the answer is already queued: the writer sends it if the client still reads.
+        if (session_.input_open()) session_.on_disconnect();
         wake();
         break;
       }

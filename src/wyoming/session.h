@@ -68,8 +68,8 @@ class Session {
   void on_event(Event event);
   // The client's bytes do not parse (FrameDecoder threw): an error event, then close.
   void on_frame_error(const Error& error);
-  // The client sent its last byte (end of stream). Answers already asked for are still sent;
-  // a stream that was never stopped is cancelled.
+  // No more input will be read (the connection sat idle). Answers already asked for are
+  // still sent; a stream that was never stopped is cancelled.
   void on_input_end();
   // The connection is gone (or failed): every request is cancelled, nothing more is sent.
   void on_disconnect();
