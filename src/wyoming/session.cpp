@@ -82,7 +82,12 @@ void Session::handle(Event& event) {
     push_frame(encode_event("info", info_data(*api_.scheduler().catalog(), program_)));
   } else if (type == "ping") {
     auto t = event.data.find("text");
-    push_frame(encode_event("pong", {{"text", t == event.data.end() ? json() : *t}}));
+    const json text = t == event.data.end() ? json() : *t;
+    if (!text.is_null() &&
+        (!text.is_string() || text.get_ref<const std::string&>().size() > kMaxPingText))
+      throw bad_parameter("text", "of 'ping' must be a string of at most " +
+                                      std::to_string(kMaxPingText) + " bytes");
+    push_frame(encode_event("pong", {{"text", text}}));
   } else if (type == "synthesize") {
     // The copy of a stream's text that Home Assistant sends for servers that do not stream.
     if (stream_ != nullptr) {
@@ -174,7 +179,6 @@ void Session::append_segments(std::vector<std::string> segments) {
 
 void Session::push_frame(std::string frame) {
   Answer& a = push_answer();
-  queued_bytes_ += frame.size();
   a.frames = std::move(frame);
 }
 
@@ -193,7 +197,6 @@ void Session::fail(ErrorCode code, const std::string& message) {
   Answer a;
   a.frames = encode_event("error", {{"text", message}, {"code", to_string(code)}});
   a.close_after = true;
-  queued_bytes_ += a.frames.size();
   answers_.push_back(std::move(a));
   obs::log_info("wyoming peer={}: error {}: {}", peer_, to_string(code), message);
 }
@@ -230,7 +233,6 @@ void Session::on_disconnect() {
     a.handle.cancel();
   }
   answers_.clear();
-  queued_bytes_ = 0;
 }
 
 bool Session::next_output(std::string& out) {
@@ -247,7 +249,6 @@ bool Session::next_output(std::string& out) {
     Answer& a = answers_.front();
     if (!a.audio) {
       out += a.frames;
-      queued_bytes_ -= a.frames.size();
       const bool close = a.close_after;
       answers_.pop_front();
       if (close) on_disconnect();  // nothing after an error is answered

@@ -51,8 +51,10 @@ class Session {
   using Clock = std::chrono::steady_clock;
   // Audio leaves in audio-chunk events of at most this many bytes (2048 samples).
   static constexpr std::size_t kChunkBytes = 4096;
-  // Answers (synthesize, describe, ...) waiting on one connection before it is refused.
+  // Answers (synthesize, describe, ...) waiting on one connection before it is refused: with
+  // the cap on echoed ping text, what one connection can queue is bounded (16 infos).
   static constexpr std::size_t kMaxPending = 16;
+  static constexpr std::size_t kMaxPingText = 4096;
 
   // `peer` names the client in the log.
   Session(api::Api& api, ProgramInfo program, std::string peer = {});
@@ -86,9 +88,6 @@ class Session {
   // When next_output() must be called even if nothing woke the transport: the quiet-period
   // flush of a stream whose text stopped coming (time_point::max() when there is none).
   Clock::time_point deadline() const { return quiet_deadline_; }
-  // Bytes of queued control events (info, pong, error): the transport stops reading while this
-  // is large, so a client that asks without reading cannot grow it without bound.
-  std::size_t queued_bytes() const { return queued_bytes_; }
 
  private:
   struct Answer;
@@ -110,7 +109,6 @@ class Session {
   const std::string peer_;
   std::function<void()> waker_;
   std::deque<Answer> answers_;
-  std::size_t queued_bytes_ = 0;
   bool input_open_ = true;
 
   // The stream between synthesize-start and synthesize-stop, if one is open: its answer is

@@ -300,6 +300,8 @@ class MalformedInputTest(WyomingTestCase):
          "bad_parameter", "unknown voice 'xx'"),
         ("unknown language", encode("synthesize", {"text": "Hi.", "voice": {"language": "tlh"}}),
          "bad_parameter", "no voice speaks language 'tlh'"),
+        ("ping text over 4 KiB", encode("ping", {"text": "x" * 5000}), "bad_parameter",
+         "'ping' must be a string of at most 4096 bytes"),
         ("voice not an object", encode("synthesize", {"text": "Hi.", "voice": "en-us"}),
          "bad_parameter", "'voice'"),
     ]
