@@ -11,6 +11,8 @@ packages=(
   libsoxr-dev libmp3lame-dev libopusenc-dev libflac-dev
   # https:// for the remote engine (optional at build time: http:// works without it)
   libssl-dev ca-certificates
+  # --zeroconf: announces the Wyoming port through the Avahi daemon (optional at build time)
+  libavahi-client-dev
   # engines
   libespeak-ng-dev espeak-ng espeak-ng-data
   flite1-dev flite

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -21,6 +22,8 @@
 #include "obs/log.h"
 #include "sched/scheduler.h"
 #include "worker/worker_main.h"
+#include "wyoming/server.h"
+#include "wyoming/zeroconf.h"
 
 namespace {
 
@@ -160,6 +163,15 @@ int run(int argc, char** argv) {
                    "Seconds a client may leave audio unread before it is disconnected")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  lector::wyoming::WyomingConfig wyoming_config;
+  serve
+      ->add_option(
+          "--wyoming-port", wyoming_config.port,
+          "Port of the Wyoming server for Home Assistant, on --host (0: no Wyoming server)")
+      ->capture_default_str();
+  bool zeroconf = false;
+  serve->add_flag("--zeroconf", zeroconf,
+                  "Announce the Wyoming port on the local network (_wyoming._tcp, through Avahi)");
   serve->add_option("--threads", http_config.threads, "Network threads")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
@@ -312,7 +324,35 @@ int run(int argc, char** argv) {
     lector::http::HttpServer server(api, http_config);
     server.listen();
     lector::obs::log_info("listening on http://{}:{}", http_config.host, server.port());
+    // The Wyoming server runs its own io_context on a thread of its own (wyoming/server.h);
+    // HTTP's run() below returns on SIGINT/SIGTERM, and the Wyoming server is stopped after
+    // it, before the scheduler, so its requests are cancelled while the scheduler still runs.
+    std::optional<lector::wyoming::WyomingServer> wyoming;
+    std::unique_ptr<lector::wyoming::Zeroconf> announcement;
+    if (wyoming_config.port != 0) {
+      wyoming_config.host = http_config.host;
+      wyoming_config.write_timeout = http_config.write_timeout;
+      wyoming_config.program = {
+          LECTOR_VERSION, "http://" + http_config.host + ":" + std::to_string(server.port()) + "/"};
+      wyoming.emplace(api, wyoming_config);
+      try {
+        wyoming->listen();
+      } catch (const std::exception& e) {
+        lector::obs::log_error("--wyoming-port {}: cannot listen on {}: {} (0 disables Wyoming)",
+                               wyoming_config.port, wyoming_config.host, e.what());
+        return 1;
+      }
+      wyoming->start();
+      lector::obs::log_info("Wyoming server listening on tcp://{}:{}", wyoming_config.host,
+                            wyoming->port());
+      if (zeroconf) announcement = lector::wyoming::Zeroconf::announce("lector", wyoming->port());
+    } else if (zeroconf) {
+      lector::obs::log_warn(
+          "--zeroconf: there is no Wyoming server to announce (--wyoming-port 0)");
+    }
     server.run();
+    announcement.reset();
+    if (wyoming) wyoming->stop();
     scheduler.stop();
   } catch (const std::exception& e) {
     lector::obs::log_error("{}", e.what());

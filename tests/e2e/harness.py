@@ -386,8 +386,11 @@ class LectorServer:
     def _spawn(self):
         fd, self.log_path = tempfile.mkstemp(prefix="lector-e2e-", suffix=".log")
         self._log = os.fdopen(fd, "wb")
+        # The Wyoming port defaults to 10200, which servers started side by side would share:
+        # off unless a test asks for it (with a port of its own, free_port()).
+        wyoming = [] if "--wyoming-port" in self.extra_args else ["--wyoming-port", "0"]
         cmd = [LECTOR_BIN, "serve", "--host", HOST, "--port", str(self.port),
-               "--workers", str(self.workers), *self.extra_args]
+               "--workers", str(self.workers), *wyoming, *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
                                      env={**os.environ, **self.env})
 

@@ -1,0 +1,305 @@
+#include "wyoming/session.h"
+
+#include <algorithm>
+
+#include "api/params.h"
+#include "obs/log.h"
+#include "text/segmenter.h"
+#include "text/utf8.h"
+
+namespace lector::wyoming {
+namespace {
+
+using json = nlohmann::json;
+using State = sched::RequestHandle::State;
+
+json audio_format(int rate) {
+  return {{"rate", rate}, {"width", 2}, {"channels", 1}};
+}
+
+// A required string field of an event's data.
+std::string text_field(const Event& event) {
+  auto it = event.data.find("text");
+  if (it == event.data.end() || !it->is_string())
+    throw bad_parameter("text", "missing or not a string in '" + event.type + "'");
+  return it->get<std::string>();
+}
+
+const json& voice_field(const Event& event) {
+  static const json kNull;
+  auto it = event.data.find("voice");
+  return it == event.data.end() ? kNull : *it;
+}
+
+Error out_of_order(const std::string& what) {
+  return Error(ErrorCode::kMalformed, "event out of order: " + what);
+}
+
+}  // namespace
+
+// One answer, in the order asked: a control event ready to send, or the audio of a
+// synthesize or of a stream.
+struct Session::Answer {
+  std::string frames;  // a control event (when !audio)
+  bool close_after = false;
+
+  bool audio = false;
+  bool stream = false;  // ends with synthesize-stopped
+  bool open = false;    // a stream still taking text
+  sched::SynthesisRequest spec;
+  sched::RequestHandle handle;  // empty until a stream's first sentence
+  bool started = false;         // audio-start sent
+  std::uint64_t number = 0;
+  std::size_t bytes = 0;  // PCM sent
+  Clock::time_point asked = Clock::now();
+  Clock::time_point first_audio{};
+};
+
+Session::Session(api::Api& api, ProgramInfo program, std::string peer)
+    : api_(api), program_(std::move(program)), peer_(std::move(peer)) {}
+
+Session::~Session() {
+  on_disconnect();
+}
+
+void Session::on_event(Event event) {
+  if (!input_open_) return;
+  try {
+    handle(event);
+  } catch (const Error& e) {
+    fail(e.code(), e.what());
+  } catch (const std::exception& e) {
+    obs::log_error("wyoming peer={}: internal error on '{}': {}", peer_, event.type, e.what());
+    fail(ErrorCode::kInternal, "internal error");
+  }
+}
+
+void Session::handle(Event& event) {
+  const bool owed = ignore_next_synthesize_;
+  ignore_next_synthesize_ = false;
+  const std::string& type = event.type;
+  if (type == "describe") {
+    push_frame(encode_event("info", info_data(*api_.scheduler().catalog(), program_)));
+  } else if (type == "ping") {
+    auto t = event.data.find("text");
+    const json text = t == event.data.end() ? json() : *t;
+    if (!text.is_null() &&
+        (!text.is_string() || text.get_ref<const std::string&>().size() > kMaxPingText))
+      throw bad_parameter("text", "of 'ping' must be a string of at most " +
+                                      std::to_string(kMaxPingText) + " bytes");
+    push_frame(encode_event("pong", {{"text", text}}));
+  } else if (type == "synthesize") {
+    // The copy of a stream's text that Home Assistant sends for servers that do not stream.
+    if (stream_ != nullptr) {
+      stream_saw_synthesize_ = true;
+      return;
+    }
+    if (owed) return;
+    synthesize(event);
+  } else if (type == "synthesize-start") {
+    if (stream_ != nullptr) throw out_of_order("synthesize-start while a stream is open");
+    stream_start(event);
+  } else if (type == "synthesize-chunk") {
+    if (stream_ == nullptr) throw out_of_order("synthesize-chunk without synthesize-start");
+    stream_chunk(event);
+  } else if (type == "synthesize-stop") {
+    if (stream_ == nullptr) throw out_of_order("synthesize-stop without synthesize-start");
+    stream_stop();
+  } else {
+    obs::log_debug("wyoming peer={}: ignored event '{}'", peer_, type.substr(0, 64));
+  }
+}
+
+void Session::synthesize(const Event& event) {
+  const std::string raw = text_field(event);
+  sched::SynthesisRequest request = choose_voice(api_, voice_field(event));
+  // SSML hook: text starting with "<speak" (or text_format "ssml") will be parsed here.
+  const std::string clean = api_.clean_text(raw, "text");
+  request.segments =
+      text::split_segments(clean, api_.language_of(request), api_.config().segmenter);
+  if (request.segments.empty()) throw bad_parameter("text", "nothing to say");
+  Answer& a = push_answer();
+  a.audio = true;
+  a.spec = request;
+  try {
+    a.handle = api_.scheduler().submit(std::move(request));
+  } catch (...) {
+    answers_.pop_back();
+    throw;
+  }
+  a.handle.set_waker(waker_);
+}
+
+void Session::stream_start(const Event& event) {
+  sched::SynthesisRequest request = choose_voice(api_, voice_field(event));
+  text::IncrementalOptions options;
+  options.segmenter = api_.config().segmenter;
+  text::IncrementalSegmenter segmenter(api_.language_of(request), options);
+  Answer& a = push_answer();
+  a.audio = a.stream = a.open = true;
+  a.spec = std::move(request);
+  stream_ = &a;
+  segmenter_.emplace(std::move(segmenter));
+  stream_chars_ = 0;
+  stream_saw_synthesize_ = false;
+}
+
+void Session::stream_chunk(const Event& event) {
+  const std::string text = text_field(event);
+  if (!text::is_valid_utf8(text)) throw bad_parameter("text", "not valid UTF-8");
+  stream_chars_ += text::count_code_points(text);
+  if (stream_chars_ > api_.config().max_text_chars)
+    throw bad_parameter("text", "stream too long: over " +
+                                    std::to_string(api_.config().max_text_chars) + " characters");
+  append_segments(segmenter_->feed(text));
+  quiet_deadline_ = segmenter_->pending_chars() > 0 ? Clock::now() + api_.config().quiet_flush
+                                                    : Clock::time_point::max();
+}
+
+void Session::stream_stop() {
+  append_segments(segmenter_->flush());
+  if (stream_->handle) stream_->handle.close();
+  stream_->open = false;
+  stream_ = nullptr;
+  segmenter_.reset();
+  quiet_deadline_ = Clock::time_point::max();
+  ignore_next_synthesize_ = !stream_saw_synthesize_;
+}
+
+void Session::append_segments(std::vector<std::string> segments) {
+  if (segments.empty()) return;
+  if (!stream_->handle) {
+    sched::SynthesisRequest request = stream_->spec;
+    request.open = true;
+    stream_->handle = api_.scheduler().submit(std::move(request));
+    stream_->handle.set_waker(waker_);
+  }
+  stream_->handle.append(std::move(segments));
+}
+
+void Session::push_frame(std::string frame) {
+  Answer& a = push_answer();
+  a.frames = std::move(frame);
+}
+
+Session::Answer& Session::push_answer() {
+  if (answers_.size() >= kMaxPending)
+    throw Error(ErrorCode::kOverloaded, "too many requests waiting on this connection (limit " +
+                                            std::to_string(kMaxPending) + ")");
+  Answer& a = answers_.emplace_back();
+  a.number = api_.next_request_number();
+  return a;
+}
+
+void Session::fail(ErrorCode code, const std::string& message) {
+  cancel_stream();
+  input_open_ = false;
+  Answer a;
+  a.frames = encode_event("error", {{"text", message}, {"code", to_string(code)}});
+  a.close_after = true;
+  answers_.push_back(std::move(a));
+  obs::log_info("wyoming peer={}: error {}: {}", peer_, to_string(code), message);
+}
+
+void Session::cancel_stream() {
+  if (stream_ == nullptr) return;
+  auto it = std::find_if(answers_.begin(), answers_.end(),
+                         [&](const Answer& a) { return &a == stream_; });
+  stream_ = nullptr;
+  segmenter_.reset();
+  quiet_deadline_ = Clock::time_point::max();
+  if (it == answers_.end()) return;
+  if (it->handle) log_end(*it, "cancelled");
+  it->handle.cancel();
+  answers_.erase(it);
+}
+
+void Session::on_frame_error(const Error& error) {
+  if (input_open_) fail(error.code(), error.what());
+}
+
+void Session::on_input_end() {
+  if (!input_open_) return;
+  input_open_ = false;
+  cancel_stream();
+}
+
+void Session::on_disconnect() {
+  input_open_ = false;
+  stream_ = nullptr;
+  segmenter_.reset();
+  for (Answer& a : answers_) {
+    if (a.handle) log_end(a, "cancelled");
+    a.handle.cancel();
+  }
+  answers_.clear();
+}
+
+bool Session::next_output(std::string& out) {
+  if (segmenter_ && quiet_deadline_ <= Clock::now()) {
+    quiet_deadline_ = Clock::time_point::max();
+    try {
+      append_segments(segmenter_->on_quiet());
+    } catch (const Error& e) {
+      fail(e.code(), e.what());
+    }
+  }
+  const std::size_t before = out.size();
+  while (!answers_.empty()) {
+    Answer& a = answers_.front();
+    if (!a.audio) {
+      out += a.frames;
+      const bool close = a.close_after;
+      answers_.pop_front();
+      if (close) on_disconnect();  // nothing after an error is answered
+      continue;
+    }
+    if (!a.handle) {
+      if (a.open) break;  // a stream waiting for its first sentence
+      out += encode_event("synthesize-stopped");
+      answers_.pop_front();
+      continue;
+    }
+    const int rate = a.handle.sample_rate();
+    if (!a.started) {
+      out += encode_event("audio-start", audio_format(rate));
+      a.started = true;
+    }
+    std::string pcm;
+    const State state = a.handle.take(pcm, nullptr, kChunkBytes * 16);
+    if (!pcm.empty() && a.first_audio == Clock::time_point{}) a.first_audio = Clock::now();
+    a.bytes += pcm.size();
+    for (std::size_t off = 0; off < pcm.size(); off += kChunkBytes)
+      out += encode_event("audio-chunk", audio_format(rate),
+                          std::string_view(pcm).substr(off, kChunkBytes));
+    if (state == State::kData) break;  // the transport writes this, then asks again
+    if (state == State::kPending) break;
+    if (state == State::kEnd) {
+      log_end(a, "done");
+      out += encode_event("audio-stop");
+      if (a.stream) out += encode_event("synthesize-stopped");
+      answers_.pop_front();
+      continue;
+    }
+    // Failed: the client cannot tell a cut answer from a whole one but by this error.
+    log_end(a, "failed");
+    const std::string error = a.handle.error();
+    answers_.pop_front();
+    fail(ErrorCode::kEngineFailed, "synthesis failed: " + error);
+  }
+  return out.size() > before;
+}
+
+void Session::log_end(const Answer& a, const char* outcome) const {
+  const auto ms = [&](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(t - a.asked).count();
+  };
+  obs::log_info(
+      "wyoming #{} peer={} {} engine={} voice={} status={} audio={:.2f}s ttfa={:.1f}ms "
+      "total={:.1f}ms",
+      a.number, peer_, a.stream ? "synthesize-start" : "synthesize", a.spec.engine, a.spec.voice,
+      outcome, static_cast<double>(a.bytes) / 2.0 / a.handle.sample_rate(),
+      a.first_audio == Clock::time_point{} ? -1.0 : ms(a.first_audio), ms(Clock::now()));
+}
+
+}  // namespace lector::wyoming
