@@ -1493,7 +1493,7 @@ def main(argv=None):
             def lector_argv(workers, extra):
                 # espeak alone: the seed replica and the raw baseline are espeak-ng too.
                 return lambda port: [str(lector), "serve", "--host", "127.0.0.1",
-                                     "--port", str(port), "--workers", str(workers),
+                                     "--port", str(port), "--wyoming-port", "0", "--workers", str(workers),
                                      "--engines", "espeak"] + extra
             nw = args.workers
             servers.append(Server("lector", f"Lector ({nw} workers)", "lector",

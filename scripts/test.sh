@@ -39,6 +39,6 @@ if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
   ctest --preset tsan -L unit
   # The harness fails a test whose server log holds "WARNING: ThreadSanitizer".
   ctest --preset tsan -L e2e \
-    -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect|slots|tone)$'
+    -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect|slots|tone|wyoming)$'
 fi
 echo "All tests passed."

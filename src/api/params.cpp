@@ -102,7 +102,11 @@ sched::SynthesisRequest resolve_request(const sched::Scheduler& scheduler, const
   std::optional<std::string> voice_param = params("voice");
   // A voice id "engine:name" names its engine, so no engine parameter is needed.
   std::optional<std::string> engine_of_voice;
-  if (voice_param) {
+  // A remote engine's voices may themselves be ids ("espeak:en-us" of an upstream Lector):
+  // with the engine named, a voice it has is taken whole.
+  const sched::EngineInfo* named = engine_param ? scheduler.engine(*engine_param) : nullptr;
+  const bool whole = voice_param && named != nullptr && named->find_voice(*voice_param) != nullptr;
+  if (voice_param && !whole) {
     const std::size_t colon = voice_param->find(':');
     if (colon != std::string::npos && scheduler.engine(voice_param->substr(0, colon))) {
       engine_of_voice = voice_param->substr(0, colon);

@@ -7,6 +7,7 @@ the upstream connection, failures reach the client as clear errors (never with t
 reset before any audio is retried once and one after audio is not, and the server stays idle
 and healthy through all of it."""
 
+import json
 import os
 import socket
 import subprocess
@@ -396,6 +397,15 @@ class LectorUpstreamTest(ServerTestCase):
         # Two sentences of flite at 24 kHz: seconds, not a click.
         self.assertGreater(len(pcm) / 2 / RATE, 2.0)
         self.assertGreater(max(abs(v) for v in samples(pcm)), 1000)
+        # With the engine named, the upstream's id is the voice, colon and all.
+        rate, same = self.server.tts_pcm({"engine": "lec", "voice": "flite:slt", "volume": "1",
+                                          "text": "Hello from the other Lector. It speaks at 24 kHz."})
+        self.assertEqual(same, pcm)
+        # And OpenAI's route maps an OpenAI voice onto the upstream's voices by gender.
+        status, _, body = self.server.request(
+            "POST", "/v1/audio/speech", body=json.dumps(
+                {"model": "lec", "voice": "nova", "input": "Hi.", "response_format": "wav"}).encode())
+        self.assertEqual(status, 200, body[:200])
 
     def test_cancel_and_upstream_error(self):
         with self.server.stream({"voice": "lec:espeak:en-us",
