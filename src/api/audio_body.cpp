@@ -40,13 +40,15 @@ BodySource::State AudioBody::next(std::string& out) {
   // bytes come out or the request has nothing more for now. An empty kData would read as the
   // end of a chunked body.
   for (;;) {
-    pcm_.clear();
-    // Bounded pieces: a client that stops reading holds at most one piece in the writer.
-    const auto state = request_.take(pcm_, nullptr, 128 * 1024);
+    // Taken straight into `out` and encoded there: WAV and PCM at the voice's rate are not
+    // copied again. Bounded pieces: a client that stops reading holds at most one piece in
+    // the writer.
+    const std::size_t from = out.size();
+    const auto state = request_.take(out, nullptr, 128 * 1024);
     if (state == sched::RequestHandle::State::kData) {
       if (pcm_bytes_ == 0) first_audio_ = Clock::now();
-      pcm_bytes_ += pcm_.size();
-      transcoder_.write(pcm_, out);
+      pcm_bytes_ += out.size() - from;
+      transcoder_.encode_appended(out, from);
       if (out.size() > before) break;
       continue;
     }

@@ -294,5 +294,35 @@ TEST(Transcoder, SameRatePassesSamplesThrough) {
   EXPECT_EQ(decode("wav", out).pcm, input);
 }
 
+// AudioBody takes PCM straight into the response buffer and encodes it there: the same bytes
+// as write() for every kind of transcoder (passing through, resampling, encoding), with
+// whatever was in the buffer before left alone.
+TEST(Transcoder, EncodingInPlaceEqualsWrite) {
+  const std::string bytes = s16le(sine(22050, kTone, 0.7));
+  for (const auto& [format, rate] : {std::pair{Format::kWav, 22050}, std::pair{Format::kPcm, 22050},
+                                     std::pair{Format::kWav, 16000}, std::pair{Format::kMp3, 22050},
+                                     std::pair{Format::kFlac, 22050}}) {
+    SCOPED_TRACE(std::string(to_string(format)) + " " + std::to_string(rate));
+    Transcoder by_write(22050, format, rate);
+    Transcoder in_place(22050, format, rate);
+    std::string a, b = "prefix";
+    for (std::size_t at = 0; at < bytes.size(); at += 4410) {
+      const std::string_view piece = std::string_view(bytes).substr(at, 4410);
+      by_write.write(piece, a);
+      const std::size_t from = b.size();
+      b.append(piece);
+      in_place.encode_appended(b, from);
+    }
+    by_write.finish(a);
+    in_place.finish(b);
+    EXPECT_EQ("prefix" + a, b);
+  }
+  Transcoder empty(22050, Format::kWav, 22050);
+  std::string out;
+  empty.encode_appended(out, 0);
+  empty.finish(out);
+  EXPECT_EQ(out, wav_header(22050, 0));
+}
+
 }  // namespace
 }  // namespace lector::audio
