@@ -116,7 +116,9 @@ Response AudioBody::response(std::shared_ptr<BodySource> body, const OutputSpec&
 bool AudioBody::submit(std::size_t i) {
   Run& r = runs_[i];
   try {
-    r.handle = scheduler_.submit(std::move(r.spec));
+    // A copy: a refused submission (for load) is tried again later with the same spec.
+    r.handle = scheduler_.submit(r.spec);
+    r.spec.segments.clear();
   } catch (const Error& e) {
     failure_ = e.what();
     error_code_ = e.code();

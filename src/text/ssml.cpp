@@ -609,11 +609,7 @@ std::vector<SsmlPiece> parse_ssml(std::string_view document, const SsmlLimits& l
 bool looks_like_ssml(std::string_view text) noexcept {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   text = trim(text);
-  if (text.starts_with("<?xml")) {
-    const std::size_t end = text.find("?>");
-    if (end == std::string_view::npos) return false;
-    text = trim(text.substr(end + 2));
-  }
+  if (text.starts_with("<?xml") || text.starts_with("<!DOCTYPE")) return true;
   if (!text.starts_with("<speak")) return false;
   if (text.size() == 6) return false;
   const char c = text[6];

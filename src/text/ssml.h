@@ -48,9 +48,10 @@ struct SsmlPiece {
 std::vector<SsmlPiece> parse_ssml(std::string_view document, const SsmlLimits& limits = {},
                                   const char* param = "text");
 
-// Whether `text` is an SSML document by its start: optional white space (and a byte-order
-// mark), an optional `<?xml ...?>` declaration, then `<speak` followed by white space, `>` or
-// `/`. Plain text that merely starts with `<` is not.
+// Whether `text` is an SSML document by its start (after white space and a byte-order mark):
+// `<speak` followed by white space, `>` or `/`; or an XML document's `<?xml` declaration or
+// `<!DOCTYPE` (the parser then refuses what it does not take, such as the DTD). Plain text that
+// merely starts with `<` is not.
 bool looks_like_ssml(std::string_view text) noexcept;
 
 }  // namespace lector::text

@@ -334,6 +334,9 @@ TEST(Ssml, LooksLikeSsml) {
   EXPECT_TRUE(looks_like_ssml("  \n<speak version='1.1'>hi</speak>"));
   EXPECT_TRUE(looks_like_ssml("<?xml version='1.0'?>\n<speak>hi</speak>"));
   EXPECT_TRUE(looks_like_ssml("\xEF\xBB\xBF<speak/>"));
+  // An XML document is SSML to be parsed, so that its DTD is refused rather than spoken.
+  EXPECT_TRUE(looks_like_ssml("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><speak/>"));
+  EXPECT_TRUE(looks_like_ssml("<!DOCTYPE speak><speak/>"));
   EXPECT_FALSE(looks_like_ssml("<speaker> is a word"));
   EXPECT_FALSE(looks_like_ssml("<b>bold</b>"));
   EXPECT_FALSE(looks_like_ssml("< speak"));
