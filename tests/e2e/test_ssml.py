@@ -8,6 +8,8 @@ import unittest
 
 from audio_decode import decode
 from harness import ServerTestCase, parse_wav
+from test_stream import collect_utterance
+from wsclient import WsClient
 
 FORMATS = ("wav", "pcm", "mp3", "opus", "flac")
 TEXT_A = "The first part is spoken here."
@@ -192,6 +194,34 @@ class SsmlTest(ServerTestCase):
         s.close()
         after = self.server.assert_idle()
         self.assertGreater(after["requests_cancelled"], before["requests_cancelled"])
+
+
+class StreamSilenceTest(ServerTestCase):
+    workers = 2
+
+    def utterance(self, config):
+        with WsClient(self.server.port, "/v1/stream") as ws:
+            ws.send_json({"type": "config", **config})
+            ws.send_json({"type": "text", "text": "One sentence here. Another one follows. "})
+            ws.send_json({"type": "text", "text": "And a third one ends it."})
+            ws.send_json({"type": "end"})
+            events, audio = collect_utterance(ws)
+        return events, audio
+
+    def test_sentence_silence_on_v1_stream(self):
+        plain_events, plain = self.utterance({})
+        events, audio = self.utterance({"sentence_silence": 0.5})
+        config = [e for e in events if e["type"] == "config"][0]
+        self.assertEqual(config["sentence_silence"], 0.5)
+        rate = 22050
+        self.assertAlmostEqual((len(audio) - len(plain)) / 2 / rate, 3 * 0.5, delta=0.15)
+        done = [e for e in events if e["type"] == "done"][0]
+        self.assertAlmostEqual(done["audio_seconds"], len(audio) / 2 / rate, delta=0.01)
+        # Offsets count the silences before them: the last segment ends where the audio ends,
+        # less the last pause.
+        ends = [e["audio_offset_seconds"] for e in events if e["type"] == "segment_done"]
+        self.assertEqual(len(ends), 3)
+        self.assertAlmostEqual(ends[-1], len(audio) / 2 / rate - 0.5, delta=0.01)
 
 
 class SsmlOneSlotTest(ServerTestCase):
