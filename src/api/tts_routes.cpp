@@ -37,7 +37,19 @@ text::SegmenterOptions segmenter(const Api& api, int silence_ms) {
 Response tts(Api& api, const HttpRequest& request) {
   ParamLookup params = [&](const char* name) { return request.param(name); };
   json body;
-  if (request.method == "POST") {
+  const std::string_view media =
+      std::string_view(request.content_type).substr(0, request.content_type.find(';'));
+  if (request.method == "POST" && media == "application/ssml+xml") {
+    // The body is the document; the other parameters are in the query.
+    if (request.param("text"))
+      throw bad_parameter("text", "given both in the query and as the body");
+    const std::string& document = request.body;
+    params = [&](const char* name) -> std::optional<std::string> {
+      if (std::string_view(name) == "text") return document;
+      if (std::string_view(name) == "ssml") return std::string("1");
+      return request.param(name);
+    };
+  } else if (request.method == "POST") {
     // Only JSON bodies come here: text bodies stream through open_upload() (streams_body).
     body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())

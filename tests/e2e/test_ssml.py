@@ -113,6 +113,18 @@ class SsmlTest(ServerTestCase):
         self.assertEqual(status, 200, body[:300])
         self.assertAlmostEqual(decode("wav", body)["seconds"] - a, 1.0, delta=0.1)
 
+    def test_ssml_body_with_its_content_type(self):
+        doc = ssml(f'{TEXT_A}<break time="1s"/>')
+        plain, _ = self.seconds({"text": TEXT_A})
+        status, _, body = self.server.request("POST", "/tts?format=flac", body=doc.encode(),
+                                              headers={"Content-Type": "application/ssml+xml"})
+        self.assertEqual(status, 200, body[:300])
+        self.assertAlmostEqual(decode("flac", body)["seconds"] - plain, 1.0, delta=0.1)
+        status, _, body = self.server.request("POST", "/tts", body=b"<speak>x &bad;</speak>",
+                                              headers={"Content-Type": "application/ssml+xml"})
+        self.assertEqual(status, 400)
+        self.assertIn("parameter 'text'", json.loads(body)["error"])
+
     def test_billion_laughs_and_external_entities_are_refused(self):
         laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
                   '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
