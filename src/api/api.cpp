@@ -85,7 +85,9 @@ std::variant<std::unique_ptr<WsSession>, Response> Api::open_websocket(
 bool Api::streams_body(std::string_view method, std::string_view path,
                        std::string_view content_type) {
   const std::string_view media = content_type.substr(0, content_type.find(';'));
-  return method == "POST" && path == "/tts" && media.find("json") == std::string_view::npos;
+  // JSON carries parameters, and an SSML document is parsed whole: both are read first.
+  return method == "POST" && path == "/tts" && media.find("json") == std::string_view::npos &&
+         media != "application/ssml+xml";
 }
 
 sched::SynthesisRequest Api::resolve(const ParamLookup& params) const {

@@ -37,6 +37,7 @@ struct ApiConfig {
   std::chrono::milliseconds quiet_flush{300};  // streamed text: flush a pending fragment after this
   std::size_t openai_max_input = 4096;         // characters of `input` on /v1/audio/speech
   std::vector<OpenAiVoiceOverride> openai_voices;  // --openai-voice NAME=ENGINE:VOICE
+  double sentence_silence = 0;  // --sentence-silence: seconds after each sentence, 0 to 10
 };
 
 class Api {

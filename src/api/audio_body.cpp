@@ -1,25 +1,106 @@
 #include "api/audio_body.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "obs/log.h"
 
 namespace lector::api {
+namespace {
+
+// Bounded pieces: a client that stops reading holds at most one piece in the writer.
+constexpr std::size_t kPiece = 128 * 1024;
+
+std::size_t pcm_bytes_for(int ms, int rate) {
+  return static_cast<std::size_t>(static_cast<std::int64_t>(ms) * rate / 1000) * 2;
+}
+
+void to_samples(std::string_view pcm, std::vector<std::int16_t>& out) {
+  out.resize(pcm.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto lo = static_cast<unsigned char>(pcm[2 * i]);
+    const auto hi = static_cast<unsigned char>(pcm[2 * i + 1]);
+    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
+  }
+}
+
+void append_bytes(const std::vector<std::int16_t>& samples, std::string& out) {
+  for (const std::int16_t s : samples) {
+    const auto u = static_cast<std::uint16_t>(s);
+    out += static_cast<char>(u & 0xFF);
+    out += static_cast<char>(u >> 8);
+  }
+}
+
+}  // namespace
 
 std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler,
                                             sched::SynthesisRequest request, OutputSpec output,
-                                            std::string log_prefix) {
-  if (const sched::EngineInfo* info = scheduler.engine(request.engine)) {
-    if (const VoiceInfo* v = info->find_voice(request.voice))
-      check_output_rate(output, info->rate_of(*v));
-  }
-  sched::RequestHandle handle = scheduler.submit(std::move(request));
-  if (output.sample_rate == 0) output.sample_rate = handle.sample_rate();
-  return std::shared_ptr<AudioBody>(
-      new AudioBody(std::move(handle), output, std::move(log_prefix)));
+                                            std::string log_prefix, int sentence_silence_ms) {
+  std::vector<AudioRun> runs(1);
+  runs[0].request = std::move(request);
+  return start(scheduler, std::move(runs), output, std::move(log_prefix), sentence_silence_ms);
 }
 
-AudioBody::AudioBody(sched::RequestHandle request, const OutputSpec& output, std::string log_prefix)
-    : request_(std::move(request)),
-      transcoder_(request_.sample_rate(), output.format, output.sample_rate),
+std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler, std::vector<AudioRun> runs,
+                                            OutputSpec output, std::string log_prefix,
+                                            int sentence_silence_ms) {
+  if (runs.empty()) throw Error(ErrorCode::kInternal, "audio body without runs");
+  std::vector<Run> planned;
+  planned.reserve(runs.size());
+  int first_speech = 0;
+  int first_any = 0;
+  bool one_rate = true;
+  for (AudioRun& a : runs) {
+    Run r;
+    const sched::EngineInfo* info = scheduler.engine(a.request.engine);
+    if (info == nullptr)
+      throw Error(ErrorCode::kUnavailable, "engine '" + a.request.engine + "' is not running");
+    const VoiceInfo* voice = info->find_voice(a.request.voice);
+    if (voice == nullptr) throw bad_parameter("voice", "unknown voice '" + a.request.voice + "'");
+    r.rate = info->rate_of(*voice);
+    r.pause = a.is_pause();
+    if (first_any == 0) first_any = r.rate;
+    if (!r.pause) {
+      if (first_speech == 0) first_speech = r.rate;
+      one_rate = one_rate && r.rate == first_speech;
+    }
+    r.spec = std::move(a.request);
+    r.pause_left = static_cast<std::size_t>(std::max(a.pause_ms, 0));  // ms until the rate is known
+    planned.push_back(std::move(r));
+  }
+  const int native = first_speech != 0 ? first_speech : first_any;
+  check_output_rate(output, native);
+  const int out_rate = output.sample_rate != 0 ? output.sample_rate : native;
+  // One native rate (every plain request): the transcoder resamples, as for any request.
+  // Several: each run is resampled straight to the output rate, once.
+  const int pcm_rate = one_rate ? native : out_rate;
+  for (Run& r : planned) {
+    if (r.pause) r.pause_left = pcm_bytes_for(static_cast<int>(r.pause_left), pcm_rate);
+    if (!r.pause && r.rate != pcm_rate)
+      r.resampler = std::make_unique<audio::Resampler>(r.rate, pcm_rate);
+  }
+  std::shared_ptr<AudioBody> body(new AudioBody(scheduler, std::move(planned), pcm_rate, output,
+                                                out_rate, sentence_silence_ms,
+                                                std::move(log_prefix)));
+  // The first speech run now, so that a refusal (503, unknown voice) is the response.
+  for (std::size_t i = 0; i < body->runs_.size(); ++i) {
+    Run& r = body->runs_[i];
+    if (r.pause) continue;
+    r.handle = scheduler.submit(std::move(r.spec));
+    break;
+  }
+  return body;
+}
+
+AudioBody::AudioBody(sched::Scheduler& scheduler, std::vector<Run> runs, int pcm_rate,
+                     const OutputSpec& output, int out_rate, int sentence_silence_ms,
+                     std::string log_prefix)
+    : scheduler_(scheduler),
+      runs_(std::move(runs)),
+      pcm_rate_(pcm_rate),
+      silence_ms_(sentence_silence_ms),
+      transcoder_(pcm_rate, output.format, out_rate),
       log_prefix_(std::move(log_prefix)) {}
 
 Response AudioBody::response(std::shared_ptr<BodySource> body, const OutputSpec& output, int rate) {
@@ -32,6 +113,32 @@ Response AudioBody::response(std::shared_ptr<BodySource> body, const OutputSpec&
   return r;
 }
 
+bool AudioBody::submit(std::size_t i) {
+  Run& r = runs_[i];
+  try {
+    // A copy: a refused submission (for load) is tried again later with the same spec.
+    r.handle = scheduler_.submit(r.spec);
+    r.spec.segments.clear();
+  } catch (const Error& e) {
+    failure_ = e.what();
+    error_code_ = e.code();
+    return false;
+  }
+  if (waker_) r.handle.set_waker(waker_);
+  return true;
+}
+
+void AudioBody::prefetch() {
+  const Run& cur = runs_[current_];
+  if (!cur.pause && !cur.data) return;
+  for (std::size_t i = current_ + 1; i < runs_.size(); ++i) {
+    if (runs_[i].pause) continue;
+    // Refused for load: tried again when that run becomes the current one.
+    if (!runs_[i].handle) (void)submit(i);
+    return;
+  }
+}
+
 BodySource::State AudioBody::next(std::string& out) {
   if (rejected_) return State::kFailed;
   if (ended_) return State::kEnd;
@@ -39,20 +146,8 @@ BodySource::State AudioBody::next(std::string& out) {
   // A codec may hold the first samples back (an MP3 frame needs 1152): keep taking until
   // bytes come out or the request has nothing more for now. An empty kData would read as the
   // end of a chunked body.
-  for (;;) {
-    // Taken straight into `out` and encoded there: WAV and PCM at the voice's rate are not
-    // copied again. Bounded pieces: a client that stops reading holds at most one piece in
-    // the writer.
-    const std::size_t from = out.size();
-    const auto state = request_.take(out, nullptr, 128 * 1024);
-    if (state == sched::RequestHandle::State::kData) {
-      if (pcm_bytes_ == 0) first_audio_ = Clock::now();
-      pcm_bytes_ += out.size() - from;
-      transcoder_.encode_appended(out, from);
-      if (out.size() > before) break;
-      continue;
-    }
-    if (state == sched::RequestHandle::State::kEnd) {
+  while (out.size() == before) {
+    if (current_ == runs_.size()) {
       // The last frames and pages (an Ogg stream's end-of-stream page); an exact empty WAV
       // when there was no audio at all.
       transcoder_.finish(out);
@@ -60,32 +155,117 @@ BodySource::State AudioBody::next(std::string& out) {
       if (out.size() > before) break;
       return State::kEnd;
     }
+    Run& r = runs_[current_];
+    if (r.pause) {
+      prefetch();
+      const std::size_t n = std::min(r.pause_left, kPiece);
+      write_pcm(std::string(n, '\0'), out);
+      r.pause_left -= n;
+      if (r.pause_left == 0) ++current_;
+      continue;
+    }
+    if (!r.handle && !submit(current_)) return State::kFailed;
+    sched::RequestHandle::State state;
+    if (!r.resampler && silence_ms_ == 0) {
+      // The common case: taken straight into `out` and encoded there, so WAV and PCM at the
+      // voice's rate are not copied again (the swap in AudioStream::take moves the buffer).
+      const std::size_t from = out.size();
+      state = r.handle.take(out, nullptr, kPiece);
+      if (state == sched::RequestHandle::State::kData) {
+        r.data = true;
+        r.taken += out.size() - from;
+        if (pcm_bytes_ == 0) first_audio_ = Clock::now();
+        pcm_bytes_ += out.size() - from;
+        transcoder_.encode_appended(out, from);
+        prefetch();
+        continue;
+      }
+    } else {
+      pcm_.clear();
+      marks_.clear();
+      state = r.handle.take(pcm_, silence_ms_ > 0 ? &marks_ : nullptr, kPiece);
+      if (state == sched::RequestHandle::State::kData) {
+        r.data = true;
+        write_run_pcm(r, pcm_, out);
+        prefetch();
+        continue;
+      }
+    }
+    if (state == sched::RequestHandle::State::kEnd) {
+      if (r.resampler) {
+        std::vector<std::int16_t> tail;
+        r.resampler->flush(tail);
+        mixed_.clear();
+        append_bytes(tail, mixed_);
+        write_pcm(mixed_, out);
+      }
+      ++current_;
+      continue;
+    }
+    if (state == sched::RequestHandle::State::kFailed) failure_ = r.handle.error();
     // Nothing sent yet: a failure can still be an error response (no header went out).
     return static_cast<State>(state);
   }
-  started_ = true;
   return State::kData;
+}
+
+void AudioBody::write_run_pcm(Run& r, std::string_view pcm, std::string& out) {
+  std::string_view chunk = pcm;
+  if (!marks_.empty()) {
+    // Zeros after every segment end: split the chunk at the marks.
+    mixed_.clear();
+    std::size_t pos = 0;
+    for (const sched::AudioMark& m : marks_) {
+      if (m.kind != sched::AudioMark::Kind::kSegmentEnd) continue;
+      const std::size_t at = std::min(m.offset - std::min(m.offset, r.taken), pcm.size());
+      mixed_.append(pcm.substr(pos, at - pos));
+      mixed_.append(pcm_bytes_for(silence_ms_, r.rate), '\0');
+      pos = at;
+    }
+    mixed_.append(pcm.substr(pos));
+    chunk = mixed_;
+  }
+  r.taken += pcm.size();
+  if (!r.resampler) {
+    write_pcm(chunk, out);
+    return;
+  }
+  std::vector<std::int16_t> in;
+  std::vector<std::int16_t> resampled;
+  to_samples(chunk, in);
+  r.resampler->process(in, resampled);
+  std::string bytes;
+  append_bytes(resampled, bytes);
+  write_pcm(bytes, out);
+}
+
+void AudioBody::write_pcm(std::string_view pcm, std::string& out) {
+  if (pcm.empty()) return;
+  if (pcm_bytes_ == 0) first_audio_ = Clock::now();
+  pcm_bytes_ += pcm.size();
+  transcoder_.write(pcm, out);
 }
 
 void AudioBody::set_waker(std::function<void()> waker) {
   waker_ = waker;
-  request_.set_waker(std::move(waker));
+  for (Run& r : runs_)
+    if (r.handle) r.handle.set_waker(waker);
 }
 
 void AudioBody::cancel() {
-  request_.cancel();
+  for (Run& r : runs_) r.handle.cancel();
 }
 
 std::string AudioBody::error() const {
-  return rejected_ ? reject_message_ : request_.error();
+  return rejected_ ? reject_message_ : failure_;
 }
 
 void AudioBody::append(std::vector<std::string> segments) {
-  request_.append(std::move(segments));
+  runs_.front().handle.append(std::move(segments));
 }
 
 void AudioBody::close() {
-  request_.close();
+  runs_.front().handle.close();
 }
 
 void AudioBody::reject(ErrorCode code, const std::string& message) {
@@ -93,17 +273,17 @@ void AudioBody::reject(ErrorCode code, const std::string& message) {
   reject_message_ = message;
   rejected_ = true;
   // The request ends here: its slot and queued segments are freed (issue 8, defect 1).
-  request_.cancel();
+  cancel();
   if (waker_) waker_();
 }
 
 double AudioBody::audio_seconds() const {
-  return static_cast<double>(pcm_bytes_) / 2.0 / request_.sample_rate();
+  return static_cast<double>(pcm_bytes_) / 2.0 / pcm_rate_;
 }
 
 void AudioBody::finished(bool complete, std::size_t bytes_sent) {
   const auto ms = [&](Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(t - request_.created()).count();
+    return std::chrono::duration<double, std::milli>(t - created_).count();
   };
   obs::log_info(
       "{} format={} rate={} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms "

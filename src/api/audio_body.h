@@ -1,11 +1,23 @@
 #pragma once
-// The audio body of a synthesis response (/tts, /v1/audio/speech): a scheduler request's PCM,
-// resampled and encoded into the requested format (audio/transcoder.h) as it arrives. The one
-// place HTTP responses touch a scheduler request (submit, append, close, cancel).
+// The audio body of a synthesis response (/tts, /v1/audio/speech): the PCM of one scheduler
+// request, or of a sequence of RUNS (an SSML document: speech in several voices, pauses),
+// resampled to one rate and encoded once into the requested format (audio/transcoder.h) as it
+// arrives, so the client gets ONE stream of that format. The one place HTTP responses touch a
+// scheduler request (submit, append, close, cancel).
+//
+// Runs are submitted lazily, one ahead: the first speech run when the body starts (so a
+// refusal is a plain 503/400), the next one as soon as the current one delivers its first
+// audio, so the next run's first segment is synthesized while the current one plays and the
+// seam costs nothing audible. A body so holds at most two scheduler slots (`--max-requests`),
+// one for most of its life; when the next run's submission is refused for load, it is retried
+// once the current run has ended and given its slot back.
+//
+// sentence_silence: zeros after the end of every segment (the segment-end marks of the
+// request's audio), at the run's own rate before resampling.
 //
 // Threading: all methods are called from the connection's strand; the waker may be called
-// from the scheduler's thread. Owns its scheduler request (a RequestHandle: when the response
-// goes away, so does the request); the Scheduler must outlive it.
+// from the scheduler's thread. Owns its scheduler requests (RequestHandles: when the response
+// goes away, so do they); the Scheduler must outlive it.
 
 #include <chrono>
 #include <memory>
@@ -20,6 +32,15 @@
 
 namespace lector::api {
 
+// One part of a body's audio: a synthesis (request.segments non-empty, or an open request),
+// or a pause of `pause_ms` (then request.segments is empty and its engine and voice only
+// name a rate).
+struct AudioRun {
+  sched::SynthesisRequest request;
+  int pause_ms = 0;
+  bool is_pause() const { return request.segments.empty() && !request.open; }
+};
+
 class AudioBody final : public BodySource {
  public:
   // Checks that the output can carry the voice's rate, then submits `request`; throws
@@ -27,7 +48,12 @@ class AudioBody final : public BodySource {
   // starts the access-log line written when the response ends.
   static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler,
                                           sched::SynthesisRequest request, OutputSpec output,
-                                          std::string log_prefix);
+                                          std::string log_prefix, int sentence_silence_ms = 0);
+  // The runs in order, at least one. The body's rate is the requested sample_rate, else the
+  // first speech run's native rate; runs at another rate are resampled to it.
+  static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler, std::vector<AudioRun> runs,
+                                          OutputSpec output, std::string log_prefix,
+                                          int sentence_silence_ms = 0);
 
   State next(std::string& out) override;
   void set_waker(std::function<void()> waker) override;
@@ -36,14 +62,15 @@ class AudioBody final : public BodySource {
   ErrorCode error_code() const override { return error_code_; }
   void finished(bool complete, std::size_t bytes_sent) override;
 
-  // For an open request (a streamed upload): more text, and the end of the text.
+  // For an open request (a streamed upload; the body's only run): more text, and the end of
+  // the text.
   void append(std::vector<std::string> segments);
   void close();
   // The client's input turned out bad: the request ends (its scheduler slot freed) and the
   // response fails with `code` if nothing was sent yet.
   void reject(ErrorCode code, const std::string& message);
 
-  // Seconds of audio delivered so far (at any output rate: counted on the voice's PCM).
+  // Seconds of audio delivered so far (pauses and silences included).
   double audio_seconds() const;
   int output_rate() const { return transcoder_.out_rate(); }
 
@@ -53,20 +80,47 @@ class AudioBody final : public BodySource {
 
  private:
   using Clock = std::chrono::steady_clock;
-  AudioBody(sched::RequestHandle request, const OutputSpec& output, std::string log_prefix);
+  struct Run {
+    sched::SynthesisRequest spec;  // until submitted
+    int rate = 0;                  // the voice's native rate
+    bool pause = false;
+    std::size_t pause_left = 0;  // pause: bytes of zeros still to write, at the body's rate
+    sched::RequestHandle handle;
+    std::unique_ptr<audio::Resampler> resampler;  // native rate -> the body's rate
+    std::size_t taken = 0;                        // PCM bytes taken from the handle
+    bool data = false;                            // the handle has delivered audio
+  };
+  AudioBody(sched::Scheduler& scheduler, std::vector<Run> runs, int pcm_rate,
+            const OutputSpec& output, int out_rate, int sentence_silence_ms,
+            std::string log_prefix);
 
-  sched::RequestHandle request_;
+  // Submits run `i`; false (with the error kept) when the scheduler refuses it.
+  bool submit(std::size_t i);
+  // Submits the next speech run after the current one once the current one is under way.
+  void prefetch();
+  // Native-rate PCM of run `r` (silences inserted) into the encoder.
+  void write_run_pcm(Run& r, std::string_view pcm, std::string& out);
+  void write_pcm(std::string_view pcm, std::string& out);
+
+  sched::Scheduler& scheduler_;
+  std::vector<Run> runs_;
+  std::size_t current_ = 0;
+  const int pcm_rate_;  // the rate the transcoder takes
+  const int silence_ms_;
   audio::Transcoder transcoder_;
   std::string log_prefix_;
   std::function<void()> waker_;
-  std::string pcm_;       // scratch: PCM taken from the request, before encoding
-  bool started_ = false;  // encoded bytes have been handed out
-  bool ended_ = false;    // the encoder is finished
+  std::string pcm_;    // scratch: PCM taken from a request, before encoding
+  std::string mixed_;  // scratch: PCM with silences, resampled
+  std::vector<sched::AudioMark> marks_;
+  bool ended_ = false;  // the encoder is finished
   bool rejected_ = false;
   std::string reject_message_;
+  std::string failure_;  // why the body failed (a run's error, a refused submission)
   ErrorCode error_code_ = ErrorCode::kEngineFailed;
+  const Clock::time_point created_ = Clock::now();
   Clock::time_point first_audio_{};
-  std::size_t pcm_bytes_ = 0;
+  std::size_t pcm_bytes_ = 0;  // at pcm_rate_, into the transcoder
 };
 
 }  // namespace lector::api

@@ -23,8 +23,8 @@ ParamLookup json_params(const json& object) {
     auto it = object.find(name);
     if (it == object.end() || it->is_null()) return std::nullopt;
     if (it->is_string()) return it->get<std::string>();
-    if (it->is_number()) return it->dump();
-    throw bad_parameter(name, "must be a string or a number");
+    if (it->is_number() || it->is_boolean()) return it->dump();
+    throw bad_parameter(name, "must be a string, a number or a boolean");
   };
 }
 

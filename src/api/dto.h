@@ -18,7 +18,8 @@ std::string dump_json(const nlohmann::json& j);
 Response json_response(const nlohmann::json& j, int status = 200);
 
 // Request parameters from the fields of a JSON object (POST /tts, /v1/stream config): strings
-// as they are, numbers as their JSON text, null as absent; anything else names the field. The
+// as they are, numbers and booleans as their JSON text, null as absent; anything else names
+// the field. The
 // lookup refers to `object`, which must outlive it.
 ParamLookup json_params(const nlohmann::json& object);
 

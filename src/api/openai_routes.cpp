@@ -6,6 +6,7 @@
 #include "api/dto.h"
 #include "api/routes.h"
 #include "api/sse_body.h"
+#include "api/ssml_request.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -49,7 +50,10 @@ Response speech(Api& api, const HttpRequest& request) {
 
   const std::optional<std::string> input = string_field(body, "input");
   if (!input) throw bad_parameter("input", "missing");
-  const std::string text = api.clean_text(*input, "input", api.config().openai_max_input);
+  const bool ssml = text::looks_like_ssml(*input);
+  // An SSML document is checked by the SSML parser, which needs its lines intact.
+  const std::string text =
+      ssml ? std::string() : api.clean_text(*input, "input", api.config().openai_max_input);
   (void)string_field(body, "instructions");  // accepted and ignored (README)
 
   const sched::Scheduler& scheduler = api.scheduler();
@@ -82,6 +86,7 @@ Response speech(Api& api, const HttpRequest& request) {
   const std::optional<std::string> pitch = number_field(body, "pitch");
   const std::optional<std::string> volume = number_field(body, "volume");
   const std::optional<std::string> sample_rate = number_field(body, "sample_rate");
+  const std::optional<std::string> sentence_silence = number_field(body, "sentence_silence");
   const std::optional<std::string> format = string_field(body, "response_format");
   const ParamLookup params = [&](const char* name) -> std::optional<std::string> {
     const std::string_view n = name;
@@ -92,8 +97,10 @@ Response speech(Api& api, const HttpRequest& request) {
     if (n == "volume") return volume;
     if (n == "sample_rate") return sample_rate;
     if (n == "response_format") return format;
+    if (n == "sentence_silence") return sentence_silence;
     return std::nullopt;
   };
+  const int silence_ms = sentence_silence_param(params, api.config().sentence_silence);
   sched::SynthesisRequest req = api.resolve(params);
   // OpenAI's audio is 24 kHz in every format; clients of `pcm` rely on it.
   const OutputSpec output =
@@ -104,14 +111,23 @@ Response speech(Api& api, const HttpRequest& request) {
     throw bad_parameter("stream_format",
                         "unknown stream format " + quote(*stream_format) + "; one of audio, sse");
 
-  req.segments = text::split_segments(text, api.language_of(req), api.config().segmenter);
-  if (req.segments.empty()) throw bad_parameter("input", "has nothing to speak");
-  const std::size_t chars = text::count_code_points(text);
+  const std::size_t chars = text::count_code_points(ssml ? *input : text);
   std::string prefix = "req=" + std::to_string(api.next_request_number()) +
                        " peer=" + request.peer + " route=/v1/audio/speech engine=" + req.engine +
-                       " voice=" + req.voice + " chars=" + std::to_string(chars) +
-                       " segments=" + std::to_string(req.segments.size());
-  auto audio = AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix));
+                       " voice=" + req.voice + " chars=" + std::to_string(chars);
+  std::shared_ptr<AudioBody> audio;
+  if (ssml) {
+    audio = ssml_body(api, *input, req, output, std::move(prefix),
+                      SsmlOptions{"input", api.config().openai_max_input, silence_ms});
+  } else {
+    text::SegmenterOptions segmenter = api.config().segmenter;
+    if (silence_ms > 0) segmenter.first_fragment_min_words = 0;
+    req.segments = text::split_segments(text, api.language_of(req), segmenter);
+    if (req.segments.empty()) throw bad_parameter("input", "has nothing to speak");
+    prefix += " segments=" + std::to_string(req.segments.size());
+    audio =
+        AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix), silence_ms);
+  }
   if (stream_format && *stream_format == "sse")
     return SseBody::response(std::make_shared<SseBody>(std::move(audio), chars));
   const int rate = audio->output_rate();

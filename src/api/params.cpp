@@ -84,6 +84,20 @@ double number_param(const ParamLookup& params, const char* name, double lo, doub
   return d;
 }
 
+int sentence_silence_param(const ParamLookup& params, double fallback) {
+  const double seconds =
+      params("sentence_silence") ? number_param(params, "sentence_silence", 0.0, 10.0) : fallback;
+  return static_cast<int>(std::lround(seconds * 1000));
+}
+
+bool bool_param(const ParamLookup& params, const char* name, bool fallback) {
+  const std::optional<std::string> v = params(name);
+  if (!v) return fallback;
+  if (*v == "1" || *v == "true" || *v == "yes" || *v == "on") return true;
+  if (*v == "0" || *v == "false" || *v == "no" || *v == "off" || v->empty()) return false;
+  throw bad_parameter(name, "not a yes/no value: " + quote(*v) + "; use 1 or 0");
+}
+
 std::string clean_text(std::string_view raw, std::size_t max_chars, const char* param) {
   if (!text::is_valid_utf8(raw)) throw bad_parameter(param, "not valid UTF-8");
   const std::size_t chars = text::count_code_points(raw);

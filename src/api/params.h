@@ -42,6 +42,13 @@ std::string required_param(const HttpRequest& request, const char* name);
 // Parameter `name` as a finite number in [lo, hi]; 1.0 when absent.
 double number_param(const ParamLookup& params, const char* name, double lo, double hi);
 
+// `sentence_silence` (seconds after each sentence, 0 to 10) as milliseconds; `fallback`
+// (the server's --sentence-silence) when absent.
+int sentence_silence_param(const ParamLookup& params, double fallback);
+
+// A yes/no parameter: 1, true, yes, on / 0, false, no, off; `fallback` when absent.
+bool bool_param(const ParamLookup& params, const char* name, bool fallback);
+
 // Validates and cleans user text: UTF-8, at most `max_chars` code points, control characters
 // removed, not empty.
 std::string clean_text(std::string_view raw, std::size_t max_chars, const char* param);

@@ -5,6 +5,7 @@
 #include "api/audio_body.h"
 #include "api/dto.h"
 #include "api/routes.h"
+#include "api/ssml_request.h"
 #include "api/text_upload.h"
 #include "text/utf8.h"
 
@@ -19,10 +20,36 @@ std::string log_prefix(Api& api, const HttpRequest& request, std::string_view ro
          " route=" + std::string(route) + " engine=" + req.engine + " voice=" + req.voice;
 }
 
+// `ssml`: 1 reads the text as SSML, 0 as plain text; absent, a text starting with <speak is
+// SSML.
+std::optional<bool> ssml_param(const ParamLookup& params) {
+  if (!params("ssml")) return std::nullopt;
+  return bool_param(params, "ssml", false);
+}
+
+// With pauses after sentences, no early first fragment: its end would get a pause too.
+text::SegmenterOptions segmenter(const Api& api, int silence_ms) {
+  text::SegmenterOptions options = api.config().segmenter;
+  if (silence_ms > 0) options.first_fragment_min_words = 0;
+  return options;
+}
+
 Response tts(Api& api, const HttpRequest& request) {
   ParamLookup params = [&](const char* name) { return request.param(name); };
   json body;
-  if (request.method == "POST") {
+  const std::string_view media =
+      std::string_view(request.content_type).substr(0, request.content_type.find(';'));
+  if (request.method == "POST" && media == "application/ssml+xml") {
+    // The body is the document; the other parameters are in the query.
+    if (request.param("text"))
+      throw bad_parameter("text", "given both in the query and as the body");
+    const std::string& document = request.body;
+    params = [&](const char* name) -> std::optional<std::string> {
+      if (std::string_view(name) == "text") return document;
+      if (std::string_view(name) == "ssml") return std::string("1");
+      return request.param(name);
+    };
+  } else if (request.method == "POST") {
     // Only JSON bodies come here: text bodies stream through open_upload() (streams_body).
     body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
@@ -31,16 +58,28 @@ Response tts(Api& api, const HttpRequest& request) {
   }
   auto raw = params("text");
   if (!raw) throw bad_parameter("text", "missing");
+  const int silence_ms = sentence_silence_param(params, api.config().sentence_silence);
+  if (is_ssml(*raw, ssml_param(params))) {
+    const sched::SynthesisRequest base = api.resolve(params);
+    const OutputSpec output = output_params(params, OutputSpec{});
+    std::string prefix = log_prefix(api, request, "/tts", base) +
+                         " chars=" + std::to_string(text::count_code_points(*raw));
+    auto audio =
+        ssml_body(api, *raw, base, output, std::move(prefix), SsmlOptions{"text", 0, silence_ms});
+    const int rate = audio->output_rate();
+    return AudioBody::response(std::move(audio), output, rate);
+  }
   const std::string clean = api.clean_text(*raw);
   sched::SynthesisRequest req = api.resolve(params);
   const OutputSpec output = output_params(params, OutputSpec{});
-  req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
+  req.segments = text::split_segments(clean, api.language_of(req), segmenter(api, silence_ms));
   if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
   std::string prefix = log_prefix(api, request, "/tts", req) +
                        " chars=" + std::to_string(text::count_code_points(clean)) +
                        " segments=" + std::to_string(req.segments.size());
-  auto audio = AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix));
+  auto audio =
+      AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix), silence_ms);
   const int rate = audio->output_rate();
   return AudioBody::response(std::move(audio), output, rate);
 }

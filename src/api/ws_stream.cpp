@@ -1,5 +1,6 @@
 // The native streaming protocol, /v1/stream. Client -> server: JSON text messages
-//   {"type":"config", "engine", "voice", "speed", "pitch", "volume", "format", "sample_rate"}
+//   {"type":"config", "engine", "voice", "speed", "pitch", "volume", "format", "sample_rate",
+//    "sentence_silence"}
 //                                    (all optional; format pcm and the voice's rate by default)
 //   {"type":"text", "text": "..."}   a fragment, any size (an LLM token, a sentence, ...)
 //   {"type":"flush"}                 the utterance's text is complete
@@ -11,6 +12,7 @@
 //   cancelled, and error {"type":"error","code","message"} (codes from core/error.h's table).
 // Runs on one connection strand (see WsSession); nothing here sees the transport.
 
+#include <cmath>
 #include <deque>
 
 #include "api/dto.h"
@@ -37,8 +39,9 @@ class Utterance {
  public:
   using State = sched::RequestHandle::State;
   Utterance(Api& api, sched::SynthesisRequest request, const OutputSpec& output,
-            const std::function<void()>& waker, std::uint64_t n, Clock::time_point text_at)
-      : number(n), first_text(text_at) {
+            const std::function<void()>& waker, std::uint64_t n, Clock::time_point text_at,
+            int silence)
+      : number(n), silence_ms(silence), first_text(text_at) {
     request.open = true;
     request_ = api.scheduler().submit(std::move(request));
     request_.set_waker(waker);
@@ -78,11 +81,21 @@ class Utterance {
   double seconds(std::size_t bytes) const {
     return static_cast<double>(bytes) / 2.0 / request_.sample_rate();
   }
+  // Where `offset` of the request's audio lies in what the client hears: after the silences
+  // sent so far.
+  double heard_seconds(std::size_t offset) const { return seconds(offset + silence_bytes); }
+  std::size_t silence_piece() const {
+    return static_cast<std::size_t>(static_cast<std::int64_t>(silence_ms) * request_.sample_rate() /
+                                    1000) *
+           2;
+  }
   std::string segment_text(std::size_t i) const { return i < segments.size() ? segments[i] : ""; }
 
   const std::uint64_t number;
+  const int silence_ms;               // sentence_silence: zeros after each segment end
+  std::size_t silence_bytes = 0;      // zeros handed to the client
   std::vector<std::string> segments;  // texts, by segment index
-  std::size_t sent_bytes = 0;         // PCM bytes handed to the client
+  std::size_t sent_bytes = 0;         // PCM bytes of the request handed to the client
   bool announced = false;
   const Clock::time_point first_text;
   Clock::time_point first_audio{};
@@ -96,6 +109,7 @@ class StreamSession final : public WsSession {
  public:
   explicit StreamSession(Api& api) : api_(api) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
+    silence_ms_ = static_cast<int>(std::lround(api_.config().sentence_silence * 1000));
     config_language_ = api_.language_of(config_);
     output_.format = audio::Format::kPcm;
   }
@@ -181,6 +195,7 @@ class StreamSession final : public WsSession {
     const sched::EngineInfo* info = api_.scheduler().engine(next.engine);
     const VoiceInfo* voice = info != nullptr ? info->find_voice(next.voice) : nullptr;
     if (voice != nullptr) check_output_rate(output, info->rate_of(*voice));
+    silence_ms_ = sentence_silence_param(params, api_.config().sentence_silence);
     config_ = std::move(next);
     output_ = output;
     config_language_ = api_.language_of(config_);
@@ -191,6 +206,7 @@ class StreamSession final : public WsSession {
                 {"pitch", config_.params.pitch},
                 {"volume", config_.params.volume},
                 {"format", audio::to_string(output_.format)},
+                {"sentence_silence", silence_ms_ / 1000.0},
                 {"sample_rate", output_.sample_rate != 0
                                     ? json(output_.sample_rate)
                                     : json(voice != nullptr ? info->rate_of(*voice) : 0)}});
@@ -204,6 +220,8 @@ class StreamSession final : public WsSession {
     if (!segmenter_) {
       text::IncrementalOptions options;
       options.segmenter = api_.config().segmenter;
+      // A pause after the early first fragment would fall mid-sentence.
+      if (silence_ms_ > 0) options.segmenter.first_fragment_min_words = 0;
       segmenter_.emplace(config_language_, options);
       segmenter_language_ = config_language_;
     }
@@ -252,7 +270,7 @@ class StreamSession final : public WsSession {
     if (segments.empty()) return;
     if (!open_) {
       utterances_.emplace_back(api_, config_, output_, waker_, ++utterance_count_,
-                               first_text_set_ ? first_text_ : Clock::now());
+                               first_text_set_ ? first_text_ : Clock::now(), silence_ms_);
       first_text_set_ = false;
       open_ = &utterances_.back();
     }
@@ -301,14 +319,14 @@ class StreamSession final : public WsSession {
     }
   }
 
-  void push_mark(const Utterance& u, const sched::AudioMark& m) {
+  void push_mark(Utterance& u, const sched::AudioMark& m) {
     if (m.kind == sched::AudioMark::Kind::kWord) {
       push_event({{"type", "word"},
                   {"utterance", u.number},
                   {"segment", m.segment},
                   {"text", std::string(text::utf8_substr(u.segment_text(m.segment), m.text_offset,
                                                          m.text_length))},
-                  {"audio_offset_seconds", u.seconds(m.offset)}});
+                  {"audio_offset_seconds", u.heard_seconds(m.offset)}});
     } else if (m.kind == sched::AudioMark::Kind::kSegmentStart) {
       push_event({{"type", "segment_start"},
                   {"utterance", u.number},
@@ -318,12 +336,22 @@ class StreamSession final : public WsSession {
       push_event({{"type", "segment_done"},
                   {"utterance", u.number},
                   {"index", m.segment},
-                  {"audio_offset_seconds", u.seconds(m.offset)}});
+                  {"audio_offset_seconds", u.heard_seconds(m.offset)}});
+      if (u.silence_ms > 0) push_silence(u);
     }
   }
 
+  // sentence_silence after a segment: zeros at the utterance's rate, through its encoder.
+  void push_silence(Utterance& u) {
+    const std::string zeros(u.silence_piece(), '\0');
+    u.silence_bytes += zeros.size();
+    encoded_.clear();
+    u.encode(zeros, encoded_);
+    push_encoded(encoded_);
+  }
+
   void push_done(const Utterance& u) {
-    const double audio_s = u.seconds(u.sent_bytes);
+    const double audio_s = u.seconds(u.sent_bytes + u.silence_bytes);
     const double wall_s = std::chrono::duration<double>(Clock::now() - u.first_text).count();
     const double ttfa_ms =
         u.first_audio == Clock::time_point{}
@@ -370,6 +398,7 @@ class StreamSession final : public WsSession {
   std::deque<WsMessage> outbox_;
   std::function<void()> waker_;
   std::uint64_t utterance_count_ = 0;
+  int silence_ms_ = 0;  // sentence_silence of the following utterances
   std::size_t pending_text_chars_ = 0;
   Clock::time_point quiet_deadline_ = Clock::time_point::max();
   Clock::time_point first_text_{};

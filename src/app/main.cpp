@@ -122,6 +122,12 @@ int run(int argc, char** argv) {
   serve->add_option("--openai-voice", openai_voices,
                     "OpenAI voice name mapped to a voice, NAME=ENGINE:VOICE (repeatable)");
   serve
+      ->add_option("--sentence-silence", api_config.sentence_silence,
+                   "Seconds of silence added after each sentence (0 to 10; per request: "
+                   "sentence_silence)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  serve
       ->add_option("--max-requests", sched_config.max_requests,
                    "Requests in flight before new ones get 503 + Retry-After")
       ->check(CLI::Range(1, 100000))
