@@ -29,6 +29,8 @@ packages=(
   libmpg123-dev libopusfile-dev libogg-dev
   # openssl: the self-signed certificate of the https case in tests/e2e/test_remote.py
   python3 sox openssl python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
+  # perf: the server's profile under load, bench/run.py --profile
+  linux-perf
   # the intelligibility check in tests/e2e/test_engines.py (pocketsphinx_continuous, en-us model)
   pocketsphinx pocketsphinx-en-us
 )
