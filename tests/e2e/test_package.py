@@ -134,8 +134,12 @@ class DebianPackageTest(unittest.TestCase):
         # the unpacked copy end to end.
         binary = os.path.join(self.root, "usr/bin/lector")
         port = free_port()
+        # A binary with a Wyoming server would also listen on its default port 10200.
+        help_text = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True,
+                                   timeout=30).stdout
+        wyoming = ["--wyoming-port", "0"] if "--wyoming-port" in help_text else []
         proc = subprocess.Popen([binary, "serve", "--host", HOST, "--port", str(port),
-                                 "--engines", "espeak", "--workers", "1"],
+                                 "--engines", "espeak", "--workers", "1", *wyoming],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         try:
