@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Lector needs to build, run, test and benchmark.
 # Idempotent: packages already present are not downloaded again.
+#
+#   scripts/deps.sh [GROUP...]    GROUP: build, voices, test (default: all three)
+#
+# `build` compiles Lector and packages it (cpack -G DEB); `voices` is the engines' data a server
+# needs at run time beyond what the .deb's Depends pull in (festival's Scheme library and
+# voices); `test` runs the tests and benchmarks. deploy/Dockerfile uses `build` in its build
+# stage and `voices` in its runtime stage.
 set -euo pipefail
 
-packages=(
-  # build
+build_packages=(
   cmake ninja-build ccache g++ pkg-config clang-format clang-tidy
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
   # the audio pipeline (src/audio): resampler, MP3, Ogg Opus and FLAC encoders
@@ -14,32 +20,64 @@ packages=(
   # --zeroconf: announces the Wyoming port through the Avahi daemon (optional at build time)
   libavahi-client-dev
   # engines
-  libespeak-ng-dev espeak-ng espeak-ng-data
-  flite1-dev flite
-  festival festival-dev libestools-dev
-  # every festival voice in Debian 12 main. festvox-kallpc8k and festvox-kdlpc8k (8 kHz kal
-  # and ked) conflict with the 16 kHz packages below, which are preferred. The Indic voices
-  # only Recommend their language packages, which --no-install-recommends skips.
+  libespeak-ng-dev espeak-ng-data
+  flite1-dev
+  festival-dev libestools-dev
+  # the reference decoders of the audio tests and of lector-decode (tests/unit/audio_decode.h),
+  # built with the tests
+  libmpg123-dev libopusfile-dev libogg-dev
+  # cpack -G DEB (cmake/packaging.cmake): dpkg-shlibdeps computes Depends, and CPack finds the
+  # ELF files to give it with `file`
+  dpkg-dev file
+)
+voice_packages=(
+  espeak-ng-data
+  # festival's Scheme library (/usr/share/festival) and every festival voice in Debian 12 main.
+  # festvox-kallpc8k and festvox-kdlpc8k (8 kHz kal and ked) conflict with the 16 kHz packages
+  # below, which are preferred. The Indic voices only Recommend their language packages, which
+  # --no-install-recommends skips.
+  festival
   festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp16k festvox-itapc16k
   festvox-ru festvox-suopuhe-lj festvox-suopuhe-mv festvox-czech-dita festvox-czech-krb
   festvox-czech-machac festvox-czech-ph festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
   festvox-ca-ona-hts festival-hi festival-mr festival-te
-  # tests and benchmarks
-  # the reference decoders of the audio tests and of lector-decode (tests/unit/audio_decode.h)
-  libmpg123-dev libopusfile-dev libogg-dev
+)
+test_packages=(
+  # the engines' own command-line programs, references of the engine tests
+  espeak-ng flite
   # openssl: the self-signed certificate of the https case in tests/e2e/test_remote.py
   python3 sox openssl python3-fastapi python3-uvicorn python3-requests python3-websockets gnuplot-nox wrk
   # perf: the server's profile under load, bench/run.py --profile
   linux-perf
   # the intelligibility check in tests/e2e/test_engines.py (pocketsphinx_continuous, en-us model)
   pocketsphinx pocketsphinx-en-us
+  # tests/e2e/test_scaleout.py: two servers behind nginx (run as the test user, never as the
+  # system service); tests/e2e/test_deploy_files.py: the Kubernetes manifests parsed
+  nginx python3-yaml
 )
-# Node.js runs the openai SDK test (and the browser test). The machine image may carry its own
-# Node.js (with npm); Debian's npm conflicts with it.
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
-  packages+=(chromium)
-fi
+
+groups=("$@")
+((${#groups[@]})) || groups=(build voices test)
+packages=()
+for group in "${groups[@]}"; do
+  case "$group" in
+    build) packages+=("${build_packages[@]}") ;;
+    voices) packages+=("${voice_packages[@]}") ;;
+    test)
+      packages+=("${test_packages[@]}")
+      # Node.js runs the openai SDK test (and the browser test). The machine image may carry its
+      # own Node.js (with npm); Debian's npm conflicts with it.
+      command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+      if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then
+        packages+=(chromium)
+      fi
+      ;;
+    *)
+      echo "deps.sh: unknown group '$group' (build, voices, test)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

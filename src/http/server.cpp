@@ -95,12 +95,16 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
   constexpr std::size_t kMaxPipelined = 64 * 1024;
   while (buffer.size() < kMaxPipelined) {
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTupleAwaitable);
+    // Committed before the stopping check: a client that reuses the connection sends its next
+    // request as soon as it has the last chunk, and the read may complete with it just as the
+    // writer stops the watcher; dropping those bytes would leave the session waiting for a
+    // request that already came.
+    buffer.commit(n);
     if (watch->stopping) co_return;
     if (ec) {
       if (ec != net::error::operation_aborted) peer_gone();
       co_return;
     }
-    buffer.commit(n);
   }
 }
 
