@@ -3,7 +3,7 @@
 // list at GET /marytts/voices (MaryTTS has it at /voices, which is the seed's JSON list here).
 //
 // /process parameters (query, or a form body — parsed whatever its Content-Type says):
-//   INPUT_TEXT (required), INPUT_TYPE (TEXT; SSML), OUTPUT_TYPE (AUDIO), AUDIO (WAVE_FILE: a
+//   INPUT_TEXT (required), INPUT_TYPE (TEXT or SSML), OUTPUT_TYPE (AUDIO), AUDIO (WAVE_FILE: a
 //   WAV with exact sizes, sent once synthesized; WAVE: the streamed WAV of /tts), LOCALE
 //   (en_US: picks a voice of that language when VOICE is absent), VOICE (a Lector voice name
 //   or id). Errors are Lector's JSON errors naming the MaryTTS parameter.
@@ -15,6 +15,7 @@
 #include "api/complete_wav.h"
 #include "api/form.h"
 #include "api/routes.h"
+#include "api/ssml_request.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -73,9 +74,9 @@ Response process(Api& api, const HttpRequest& request) {
   const std::optional<std::string> text = field("INPUT_TEXT");
   if (!text) throw bad_parameter("INPUT_TEXT", "missing");
   const std::string input_type = field("INPUT_TYPE").value_or("TEXT");
-  if (input_type != "TEXT")
-    throw bad_parameter("INPUT_TYPE",
-                        "unsupported input type " + quote(input_type) + "; this server takes TEXT");
+  if (input_type != "TEXT" && input_type != "SSML")
+    throw bad_parameter("INPUT_TYPE", "unsupported input type " + quote(input_type) +
+                                          "; this server takes TEXT or SSML");
   const std::string output_type = field("OUTPUT_TYPE").value_or("AUDIO");
   if (output_type != "AUDIO")
     throw bad_parameter("OUTPUT_TYPE",
@@ -96,7 +97,6 @@ Response process(Api& api, const HttpRequest& request) {
     if (std::string_view(name) == "voice") return voice;
     return std::nullopt;
   };
-  const std::string clean = api.clean_text(*text, "INPUT_TEXT");
   sched::SynthesisRequest req;
   try {
     req = api.resolve(params);
@@ -110,14 +110,22 @@ Response process(Api& api, const HttpRequest& request) {
     }
     throw;
   }
-  req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
-  if (req.segments.empty()) throw bad_parameter("INPUT_TEXT", "has nothing to speak");
   std::string prefix = "req=" + std::to_string(api.next_request_number()) +
                        " peer=" + request.peer + " route=/process engine=" + req.engine +
-                       " voice=" + req.voice +
-                       " chars=" + std::to_string(text::count_code_points(clean));
+                       " voice=" + req.voice;
   const OutputSpec wav{audio::Format::kWav, 0};
-  auto body = AudioBody::start(api.scheduler(), std::move(req), wav, std::move(prefix));
+  const int silence_ms = static_cast<int>(api.config().sentence_silence * 1000.0 + 0.5);
+  std::shared_ptr<AudioBody> body;
+  if (input_type == "SSML") {
+    body = ssml_body(api, *text, req, wav, std::move(prefix),
+                     SsmlOptions{"INPUT_TEXT", 0, silence_ms});
+  } else {
+    const std::string clean = api.clean_text(*text, "INPUT_TEXT");
+    req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
+    if (req.segments.empty()) throw bad_parameter("INPUT_TEXT", "has nothing to speak");
+    prefix += " chars=" + std::to_string(text::count_code_points(clean));
+    body = AudioBody::start(api.scheduler(), std::move(req), wav, std::move(prefix), silence_ms);
+  }
   const int rate = body->output_rate();
   if (audio == "WAVE") return AudioBody::response(std::move(body), wav, rate);
   Response r = AudioBody::response(std::make_shared<CompleteWavBody>(std::move(body)), wav, rate);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "api/audio_body.h"
 #include "api/params.h"
+#include "api/ssml_request.h"
 #include "obs/log.h"
 #include "text/segmenter.h"
 #include "text/utf8.h"
@@ -47,8 +49,10 @@ struct Session::Answer {
   bool stream = false;  // ends with synthesize-stopped
   bool open = false;    // a stream still taking text
   sched::SynthesisRequest spec;
-  sched::RequestHandle handle;  // empty until a stream's first sentence
-  bool started = false;         // audio-start sent
+  sched::RequestHandle handle;           // a stream's request: empty until its first sentence
+  std::shared_ptr<api::AudioBody> body;  // a synthesize's audio (plain text or SSML)
+  int rate = 0;
+  bool started = false;  // audio-start sent
   std::uint64_t number = 0;
   std::size_t bytes = 0;  // PCM sent
   Clock::time_point asked = Clock::now();
@@ -113,21 +117,31 @@ void Session::handle(Event& event) {
 void Session::synthesize(const Event& event) {
   const std::string raw = text_field(event);
   sched::SynthesisRequest request = choose_voice(api_, voice_field(event));
-  // SSML hook: text starting with "<speak" (or text_format "ssml") will be parsed here.
-  const std::string clean = api_.clean_text(raw, "text");
-  request.segments =
-      text::split_segments(clean, api_.language_of(request), api_.config().segmenter);
-  if (request.segments.empty()) throw bad_parameter("text", "nothing to say");
+  const int silence_ms = static_cast<int>(api_.config().sentence_silence * 1000.0 + 0.5);
+  const api::OutputSpec pcm{audio::Format::kPcm, 0};
+  std::string prefix =
+      "wyoming peer=" + peer_ + " engine=" + request.engine + " voice=" + request.voice;
   Answer& a = push_answer();
   a.audio = true;
   a.spec = request;
   try {
-    a.handle = api_.scheduler().submit(std::move(request));
+    if (api::is_ssml(raw, std::nullopt)) {
+      a.body = api::ssml_body(api_, raw, request, pcm, std::move(prefix),
+                              api::SsmlOptions{"text", 0, silence_ms});
+    } else {
+      const std::string clean = api_.clean_text(raw, "text");
+      request.segments =
+          text::split_segments(clean, api_.language_of(request), api_.config().segmenter);
+      if (request.segments.empty()) throw bad_parameter("text", "nothing to say");
+      a.body = api::AudioBody::start(api_.scheduler(), std::move(request), pcm, std::move(prefix),
+                                     silence_ms);
+    }
   } catch (...) {
     answers_.pop_back();
     throw;
   }
-  a.handle.set_waker(waker_);
+  a.rate = a.body->output_rate();
+  a.body->set_waker(waker_);
 }
 
 void Session::stream_start(const Event& event) {
@@ -229,8 +243,9 @@ void Session::on_disconnect() {
   stream_ = nullptr;
   segmenter_.reset();
   for (Answer& a : answers_) {
-    if (a.handle) log_end(a, "cancelled");
+    if (a.handle || a.body) log_end(a, "cancelled");
     a.handle.cancel();
+    if (a.body) a.body->cancel();
   }
   answers_.clear();
 }
@@ -254,19 +269,25 @@ bool Session::next_output(std::string& out) {
       if (close) on_disconnect();  // nothing after an error is answered
       continue;
     }
-    if (!a.handle) {
+    if (!a.handle && !a.body) {
       if (a.open) break;  // a stream waiting for its first sentence
       out += encode_event("synthesize-stopped");
       answers_.pop_front();
       continue;
     }
-    const int rate = a.handle.sample_rate();
+    const int rate = a.body ? a.rate : a.handle.sample_rate();
     if (!a.started) {
       out += encode_event("audio-start", audio_format(rate));
       a.started = true;
     }
     std::string pcm;
-    const State state = a.handle.take(pcm, nullptr, kChunkBytes * 16);
+    State state;
+    if (a.body) {
+      state = static_cast<State>(a.body->next(pcm));
+      // The body hands out what its request gives at once: a few chunks per call.
+    } else {
+      state = a.handle.take(pcm, nullptr, kChunkBytes * 16);
+    }
     if (!pcm.empty() && a.first_audio == Clock::time_point{}) a.first_audio = Clock::now();
     a.bytes += pcm.size();
     for (std::size_t off = 0; off < pcm.size(); off += kChunkBytes)
@@ -283,7 +304,7 @@ bool Session::next_output(std::string& out) {
     }
     // Failed: the client cannot tell a cut answer from a whole one but by this error.
     log_end(a, "failed");
-    const std::string error = a.handle.error();
+    const std::string error = a.body ? a.body->error() : a.handle.error();
     answers_.pop_front();
     fail(ErrorCode::kEngineFailed, "synthesis failed: " + error);
   }
@@ -298,7 +319,7 @@ void Session::log_end(const Answer& a, const char* outcome) const {
       "wyoming #{} peer={} {} engine={} voice={} status={} audio={:.2f}s ttfa={:.1f}ms "
       "total={:.1f}ms",
       a.number, peer_, a.stream ? "synthesize-start" : "synthesize", a.spec.engine, a.spec.voice,
-      outcome, static_cast<double>(a.bytes) / 2.0 / a.handle.sample_rate(),
+      outcome, static_cast<double>(a.bytes) / 2.0 / (a.body ? a.rate : a.handle.sample_rate()),
       a.first_audio == Clock::time_point{} ? -1.0 : ms(a.first_audio), ms(Clock::now()));
 }
 

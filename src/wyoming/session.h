@@ -24,8 +24,10 @@
 // malformed, too_large, overloaded, synthesis_failed, ...), after which the connection closes
 // once the answers before it are sent; a stream still open is cancelled.
 //
-// Text starting with "<speak" (or text_format "ssml") is the hook for SSML; today it is
-// spoken as plain text.
+// A `synthesize` whose text starts with "<speak" is SSML (api/ssml_request.h): its runs play
+// through one api::AudioBody in raw PCM at the first speech run's rate, so pauses, voice and
+// engine switches arrive as one audio stream; so does plain text, which also gets the
+// server's --sentence-silence. A stream (synthesize-start/chunk/stop) is plain text.
 //
 // Threading: one thread at a time (the connection's strand). The waker is called from the
 // scheduler's thread when audio is ready. `api` must outlive the session; destroying the

@@ -67,6 +67,20 @@ class MaryTtsTest(ServerTestCase):
         self.assertEqual(struct.unpack("<I", body[40:44])[0], 0xFFFFFFFF)
         self.assertEqual(parse_wav(body, expect_unknown_sizes=True)[3], self.reference_pcm())
 
+    def test_ssml_input(self):
+        # The same runs with a pause of 0 and of 1 s: exactly the pause apart.
+        plain = self.assert_exact_wav(self.process_get(
+            INPUT_TYPE="SSML", LOCALE="en_US",
+            INPUT_TEXT='<speak>Hello <break time="0ms"/> world.</speak>'))
+        ssml = self.assert_exact_wav(self.process_get(
+            INPUT_TYPE="SSML", LOCALE="en_US",
+            INPUT_TEXT='<speak>Hello <break time="1s"/> world.</speak>'))
+        extra = (len(ssml[3]) - len(plain[3])) / 2 / 22050
+        self.assertAlmostEqual(extra, 1.0, delta=0.15)
+        message = self.assert_error(self.process_get(INPUT_TYPE="SSML",
+                                                     INPUT_TEXT="<speak>unclosed"), 400)
+        self.assertTrue(message.startswith("parameter 'INPUT_TEXT': "), message)
+
     def test_plain_text_lists(self):
         status, headers, body = self.server.request("GET", "/locales")
         self.assertEqual(status, 200)

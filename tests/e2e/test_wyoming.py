@@ -169,6 +169,33 @@ class SynthesizeTest(WyomingTestCase):
 
 
 @unittest.skipUnless(TONE, "needs the tone engine")
+class SsmlTest(WyomingTestCase):
+    engines = "espeak,flite"
+
+    def test_ssml_text_is_parsed_and_plays_as_one_stream(self):
+        # The same runs with a pause of 0 and of 1 s: exactly the pause apart.
+        plain = self.synthesize('<speak>Hello <break time="0ms"/> world.</speak>',
+                                {"name": "espeak:en-us"})
+        self.assert_audio_answer(plain, 22050)
+        paused = self.synthesize('<speak>Hello <break time="1s"/> world.</speak>',
+                                 {"name": "espeak:en-us"})
+        self.assert_audio_answer(paused, 22050)
+        extra = (len(paused.pcm) - len(plain.pcm)) / 2 / 22050
+        self.assertAlmostEqual(extra, 1.0, delta=0.15)
+        # A voice switch to another engine and rate: one audio-start at the first run's rate.
+        mixed = self.synthesize('<speak>One. <voice name="flite:slt">Two.</voice></speak>',
+                                {"name": "espeak:en-us"})
+        self.assert_audio_answer(mixed, 22050)
+
+    def test_bad_ssml_is_an_error_event(self):
+        with self.client() as c:
+            c.synthesize("<speak>unclosed", {"name": "espeak:en-us"})
+            events = c.recv_until("audio-stop", "error")
+        self.assertEqual(events[-1].type, "error")
+        self.assertEqual(events[-1].data["code"], "bad_parameter")
+        self.assertIn("SSML", events[-1].data["text"])
+
+
 class StreamingTest(WyomingTestCase):
     def test_chunks_split_mid_word_give_audio_per_sentence(self):
         before = self.server.status()
