@@ -117,6 +117,7 @@ Response process(Api& api, const HttpRequest& request) {
                        " voice=" + req.voice +
                        " chars=" + std::to_string(text::count_code_points(clean));
   const OutputSpec wav{audio::Format::kWav, 0};
+  req.usage = request.usage;
   auto body = AudioBody::start(api.scheduler(), std::move(req), wav, std::move(prefix));
   const int rate = body->output_rate();
   if (audio == "WAVE") return AudioBody::response(std::move(body), wav, rate);

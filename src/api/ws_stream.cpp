@@ -94,8 +94,9 @@ class Utterance {
 
 class StreamSession final : public WsSession {
  public:
-  explicit StreamSession(Api& api) : api_(api) {
+  StreamSession(Api& api, std::shared_ptr<UsageMeter> usage) : api_(api), usage_(std::move(usage)) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
+    config_.usage = usage_;
     config_language_ = api_.language_of(config_);
     output_.format = audio::Format::kPcm;
   }
@@ -182,6 +183,7 @@ class StreamSession final : public WsSession {
     const VoiceInfo* voice = info != nullptr ? info->find_voice(next.voice) : nullptr;
     if (voice != nullptr) check_output_rate(output, info->rate_of(*voice));
     config_ = std::move(next);
+    config_.usage = usage_;
     output_ = output;
     config_language_ = api_.language_of(config_);
     push_event({{"type", "config"},
@@ -357,6 +359,7 @@ class StreamSession final : public WsSession {
   }
 
   Api& api_;
+  std::shared_ptr<UsageMeter> usage_;  // the API key's account, charged per utterance
   sched::SynthesisRequest config_;
   OutputSpec output_;
   std::string encoded_;  // scratch for push_audio
@@ -379,8 +382,8 @@ class StreamSession final : public WsSession {
 
 }  // namespace
 
-std::unique_ptr<WsSession> make_stream_session(Api& api) {
-  return std::make_unique<StreamSession>(api);
+std::unique_ptr<WsSession> make_stream_session(Api& api, std::shared_ptr<UsageMeter> usage) {
+  return std::make_unique<StreamSession>(api, std::move(usage));
 }
 
 }  // namespace lector::api

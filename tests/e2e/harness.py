@@ -351,8 +351,12 @@ class LectorServer:
             status, headers, body = server.get_json("/engines")
     """
 
-    def __init__(self, workers=2, extra_args=(), startup_timeout=20, engines="espeak"):
+    def __init__(self, workers=2, extra_args=(), startup_timeout=20, engines="espeak",
+                 headers=None):
         self.workers = workers
+        # Sent with every request unless the request overrides them (an API key under
+        # --auth-all, so that /status still answers the idle check).
+        self.headers = dict(headers or {})
         # Most tests are about the server, not the engines: espeak alone starts fastest.
         # engines=None runs every engine the binary has.
         self.extra_args = list(extra_args) + (["--engines", engines] if engines else [])
@@ -471,7 +475,7 @@ class LectorServer:
         """(status, headers with lower-case names, body bytes)."""
         conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
-            conn.request(method, path, body=body, headers=headers or {})
+            conn.request(method, path, body=body, headers={**self.headers, **(headers or {})})
             resp = conn.getresponse()
             data = resp.read()
             hdrs = {k.lower(): v for k, v in resp.getheaders()}
@@ -561,6 +565,7 @@ class ServerTestCase(unittest.TestCase):
     workers = 2
     extra_args = ()
     engines = "espeak"
+    headers = None  # LectorServer's headers
     server = None
     # Worker slots the server reports; constant for its lifetime (a dead worker keeps its slot).
     worker_slots = None
@@ -573,7 +578,7 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def _start_server(cls):
         cls.server = LectorServer(workers=cls.workers, extra_args=cls.extra_args,
-                                  engines=cls.engines).start()
+                                  engines=cls.engines, headers=cls.headers).start()
         cls.addClassCleanup(cls.server.stop)
         cls.worker_slots = len(cls.server.status()["workers"])
 
