@@ -118,6 +118,19 @@ class PrecedenceTest(unittest.TestCase):
             del os.environ["LECTOR_OPENAI_MAX_INPUT"]
 
 
+class ExamplesTest(unittest.TestCase):
+    def test_example_files_are_valid(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        r = subprocess.run([LECTOR_BIN, "serve", "--config", "examples/lector.toml",
+                            "--print-config"], capture_output=True, text=True, timeout=30,
+                           cwd=root, env=clean_env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        config = tomllib.loads(r.stdout)
+        self.assertEqual(config["max_requests"], 256)
+        self.assertEqual(config["keys_file"], "examples/keys.toml")
+        self.assertEqual(config["engines"], ["espeak", "flite"])
+
+
 class InvalidConfigTest(unittest.TestCase):
     def check(self, r, *needles):
         self.assertEqual(r.returncode, 2, f"stdout {r.stdout[:200]!r} stderr {r.stderr!r}")
