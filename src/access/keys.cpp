@@ -23,6 +23,16 @@ double non_negative_number(const toml::node& node, const std::string& at, const 
   return *v;
 }
 
+// "FILE:LINE: 'field' problem"
+std::string field_error(const std::string& at, const std::string& field, const char* problem) {
+  std::string message = at;
+  message += ": '";
+  message += field;
+  message += "' ";
+  message += problem;
+  return message;
+}
+
 }  // namespace
 
 void validate_key(const KeySpec& spec) {
@@ -74,7 +84,7 @@ std::vector<KeySpec> load_keys_file(const std::string& path) {
       const std::string field_at = where(path, value.source());
       if (f == "name" || f == "key") {
         const std::optional<std::string> s = value.value<std::string>();
-        if (!s) throw std::runtime_error(field_at + ": '" + f + "' must be a string");
+        if (!s) throw std::runtime_error(field_error(field_at, f, "must be a string"));
         (f == "name" ? spec.name : spec.key) = *s;
       } else if (f == "daily_audio_seconds") {
         spec.daily_audio_seconds = non_negative_number(value, field_at, "daily_audio_seconds");
@@ -86,8 +96,9 @@ std::vector<KeySpec> load_keys_file(const std::string& path) {
           throw std::runtime_error(field_at + ": 'admin' must be true or false");
         spec.admin = *b;
       } else {
-        throw std::runtime_error(field_at + ": unknown field '" + f +
-                                 "' (name, key, daily_audio_seconds, requests_per_minute, admin)");
+        throw std::runtime_error(field_error(
+            field_at, f,
+            "is not a field (name, key, daily_audio_seconds, requests_per_minute, admin)"));
       }
     }
     try {

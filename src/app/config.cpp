@@ -193,14 +193,19 @@ void ConfigSources::apply_file(const std::string& path) {
     if (o == nullptr) {
       std::string flag = key;
       std::replace(flag.begin(), flag.end(), '_', '-');
-      throw ConfigError(at + ": unknown key '" + key +
-                        "' (`lector serve --help` lists the flags; " + "--" + flag +
-                        " is not one of them)");
+      std::string message = at;
+      message += ": unknown key '" + key + "' (`lector serve --help` lists the flags; --";
+      message += flag + " is not one of them)";
+      throw ConfigError(message);
     }
-    if (!from_file.insert(o).second)
-      throw ConfigError(at + ": '" + key + "' is set twice in the file");
+    if (!from_file.insert(o).second) {
+      std::string message = at;
+      message += ": '" + key + "' is set twice in the file";
+      throw ConfigError(message);
+    }
     if (o->count() > 0) continue;  // the command line or the environment wins
-    const std::string where = at + ": " + key;
+    std::string where = at;
+    where += ": " + key;
     std::vector<std::string> values;
     if (const toml::array* array = node.as_array()) {
       if (!is_vector(*o)) throw ConfigError(where + " takes one value, not an array");
