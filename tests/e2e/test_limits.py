@@ -179,7 +179,7 @@ class CorsAllowlistTest(ServerTestCase):
 
 class TimeoutsTest(ServerTestCase):
     workers = 2
-    extra_args = ("--header-timeout", "2", "--idle-timeout", "2")
+    extra_args = ("--header-timeout", "3", "--idle-timeout", "2")
 
     def test_slowloris_is_cut_off_without_delaying_others(self):
         request = f"GET /voices HTTP/1.1\r\nHost: {HOST}\r\nX-Padding: {'a' * 200}\r\n\r\n".encode()
@@ -213,8 +213,8 @@ class TimeoutsTest(ServerTestCase):
         t.join(30)
         self.assertFalse(t.is_alive())
         self.assertLess(result["sent"], len(request) - 1, "the whole slow request got through")
-        # Cut at the 2 s header deadline (generous upper bound: the machine may be busy).
-        self.assertGreaterEqual(result["cut_after"], 1.5, result)
+        # Cut at the 3 s header deadline (generous upper bound: the machine may be busy).
+        self.assertGreaterEqual(result["cut_after"], 2.5, result)
         self.assertLess(result["cut_after"], 15, result)
 
     def test_idle_keep_alive_connection_is_closed(self):
