@@ -1,3 +1,8 @@
+// The HTTP transport: listener (connection cap), sessions (deadlines, routing to api::Api,
+// WebSocket hand-over), the chunked streaming writer and its disconnect watcher. Longer than
+// the usual ~450 lines: these pieces share file-local Beast types and state, and another
+// translation unit including Beast would cost more build time than the split would save.
+
 #include "http/server.h"
 
 #include <array>
