@@ -13,6 +13,9 @@ set -euo pipefail
 build_packages=(
   cmake ninja-build ccache g++ pkg-config clang-format clang-tidy
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libicu-dev
+  # configuration and keys files (src/app/config.cpp, src/access/keys.cpp; a shared library:
+  # libtomlplusplus3 at run time), and the SHA-256 digests API keys are compared by (libcrypto3)
+  libtomlplusplus-dev libssl-dev
   # the audio pipeline (src/audio): resampler, MP3, Ogg Opus and FLAC encoders
   libsoxr-dev libmp3lame-dev libopusenc-dev libflac-dev
   # https:// for the remote engine (optional at build time: http:// works without it)

@@ -17,6 +17,8 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
   add_marytts_routes(routes_, *this);
 }
 
+Api::~Api() = default;
+
 Response Api::error_response(ErrorCode code, const std::string& message, std::string_view path,
                              std::string_view param) const {
   const ErrorSpec& spec = error_spec(code);
@@ -25,11 +27,30 @@ Response Api::error_response(ErrorCode code, const std::string& message, std::st
                    : json_response({{"error", message}}, spec.http_status);
   if (spec.retry_after)
     r.headers.emplace_back("Retry-After", std::to_string(config_.retry_after_seconds));
+  if (code == ErrorCode::kUnauthorized)
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lector\"");
   return r;
 }
 
-Response Api::handle(const HttpRequest& request) noexcept {
-  return guarded([&] { return route(request); }, request.path);
+Response Api::error_response(const Error& error, std::string_view path) const {
+  Response r = error_response(error.code(), error.what(), path, error.param());
+  if (error.retry_after() > 0) {
+    for (auto& [name, value] : r.headers)
+      if (name == "Retry-After") value = std::to_string(error.retry_after());
+  }
+  return r;
+}
+
+Response Api::handle(HttpRequest& request) noexcept {
+  Response r = guarded(
+      [&] {
+        if (is_preflight(request)) return preflight(request);
+        admit(request, false);
+        return route(request);
+      },
+      request.path);
+  add_cors(request, r);
+  return r;
 }
 
 Response Api::guarded(const std::function<Response()>& body, std::string_view path) const noexcept {
@@ -37,7 +58,7 @@ Response Api::guarded(const std::function<Response()>& body, std::string_view pa
     try {
       return body();
     } catch (const Error& e) {
-      return error_response(e.code(), e.what(), path, e.param());
+      return error_response(e, path);
     } catch (const std::exception& e) {
       obs::log_error("internal error on {}: {}", path.substr(0, 200), e.what());
       return error_response(ErrorCode::kInternal, "internal error", path);
@@ -64,14 +85,19 @@ Response Api::route(const HttpRequest& request) const {
 }
 
 std::variant<std::unique_ptr<WsSession>, Response> Api::open_websocket(
-    const HttpRequest& request) noexcept {
+    HttpRequest& request) noexcept {
   std::unique_ptr<WsSession> session;
   Response r = guarded(
       [&] {
+        const bool known = request.path == "/v1/stream" || request.path == "/ws";
+        if (known) {
+          check_websocket_origin(request);
+          admit(request, true);
+        }
         if (request.path == "/v1/stream") {
-          session = make_stream_session(*this);
+          session = make_stream_session(*this, request.usage);
         } else if (request.path == "/ws") {
-          session = make_realtimetts_session(*this);
+          session = make_realtimetts_session(*this, request.usage);
         } else {
           throw Error(ErrorCode::kNotFound, "no WebSocket route " + quote(request.path));
         }

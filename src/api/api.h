@@ -25,6 +25,10 @@
 #include "sched/scheduler.h"
 #include "text/segmenter.h"
 
+namespace lector::access {
+class AccessControl;
+}
+
 namespace lector::api {
 
 struct ApiConfig {
@@ -38,13 +42,19 @@ struct ApiConfig {
   std::size_t openai_max_input = 4096;         // characters of `input` on /v1/audio/speech
   std::vector<OpenAiVoiceOverride> openai_voices;  // --openai-voice NAME=ENGINE:VOICE
   double sentence_silence = 0;  // --sentence-silence: seconds after each sentence, 0 to 10
+  // Keys, rate limits, quotas and CORS (api/gate.cpp); null: every route open, CORS for the
+  // localhost origins.
+  std::shared_ptr<access::AccessControl> access;
 };
 
 class Api {
  public:
   Api(sched::Scheduler& scheduler, ApiConfig config);
+  ~Api();
   // Never throws: every error becomes a JSON error response (404, 405 with Allow, ...).
-  Response handle(const HttpRequest& request) noexcept;
+  // Answers CORS preflights, admits the request (api/gate.cpp: key, rate limits; fills in
+  // request.key_name and request.usage), routes it, and adds the CORS headers.
+  Response handle(HttpRequest& request) noexcept;
   // An HTTP error with status and Retry-After from the error table (core/error.h), also for
   // errors the transport detects (oversize headers, ...). The body is Lector's shape,
   // {"error": message}, except under the OpenAI routes (paths starting with /v1/), which
@@ -52,11 +62,13 @@ class Api {
   // request parameter, if any.
   Response error_response(ErrorCode code, const std::string& message, std::string_view path = {},
                           std::string_view param = {}) const;
+  // The same for a thrown Error, with its own Retry-After when it has one.
+  Response error_response(const Error& error, std::string_view path) const;
 
   // For a WebSocket upgrade of `request`: the session, or an error response (404 for a path
-  // with no WebSocket route).
-  std::variant<std::unique_ptr<WsSession>, Response> open_websocket(
-      const HttpRequest& request) noexcept;
+  // with no WebSocket route, 403 for an Origin not allowed, 401/429 from the gate; the key may
+  // also come as ?api_key=, since browsers cannot set headers on a WebSocket).
+  std::variant<std::unique_ptr<WsSession>, Response> open_websocket(HttpRequest& request) noexcept;
   const ApiConfig& config() const { return config_; }
 
   // Whether a request with this head wants its body streamed into synthesis (POST /tts with a
@@ -64,7 +76,7 @@ class Api {
   static bool streams_body(std::string_view method, std::string_view path,
                            std::string_view content_type);
   // For such a request: the audio response and the sink for its body, or an error response.
-  std::variant<Upload, Response> open_upload(const HttpRequest& head) noexcept;
+  std::variant<Upload, Response> open_upload(HttpRequest& head) noexcept;
 
   // Engine, voice and audio parameters of a synthesis (everything but the text), from
   // request parameters and the server defaults. Throws Error(kBadParameter).
@@ -87,6 +99,12 @@ class Api {
 
  private:
   Response route(const HttpRequest& request) const;
+  // api/gate.cpp. admit() throws lector::Error (401, 403, 429).
+  void admit(HttpRequest& request, bool websocket);
+  bool is_preflight(const HttpRequest& request) const;
+  Response preflight(const HttpRequest& request) const;
+  void add_cors(const HttpRequest& request, Response& response) const noexcept;
+  void check_websocket_origin(const HttpRequest& request) const;
 
   sched::Scheduler& scheduler_;
   const ApiConfig config_;

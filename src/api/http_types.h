@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/usage.h"
 
 namespace lector::api {
 
@@ -26,11 +27,25 @@ struct HttpRequest {
   std::string body;
   std::string content_type;  // of the body, as sent
   std::string peer;          // client address, for the log
+  // Request headers, names lower-case, in the order sent.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // Set by Api before the request is routed (access/access.h): the name of the API key the
+  // request carries ("" without one), for logs and metrics, and the key's account, which
+  // routes attach to their synthesis requests (sched::SynthesisRequest::usage).
+  std::string key_name;
+  std::shared_ptr<UsageMeter> usage;
 
   // The first value of query parameter `name`, if present.
   std::optional<std::string> param(std::string_view name) const {
     for (const auto& [k, v] : params)
       if (k == name) return v;
+    return std::nullopt;
+  }
+  // The first value of header `name` (lower-case), if present.
+  std::optional<std::string_view> header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k == name) return std::string_view(v);
     return std::nullopt;
   }
 };

@@ -116,6 +116,7 @@ Response process(Api& api, const HttpRequest& request) {
   const OutputSpec wav{audio::Format::kWav, 0};
   const int silence_ms = static_cast<int>(api.config().sentence_silence * 1000.0 + 0.5);
   std::shared_ptr<AudioBody> body;
+  req.usage = request.usage;
   if (input_type == "SSML") {
     body = ssml_body(api, *text, req, wav, std::move(prefix),
                      SsmlOptions{"INPUT_TEXT", 0, silence_ms});

@@ -102,6 +102,7 @@ Response speech(Api& api, const HttpRequest& request) {
   };
   const int silence_ms = sentence_silence_param(params, api.config().sentence_silence);
   sched::SynthesisRequest req = api.resolve(params);
+  req.usage = request.usage;
   // OpenAI's audio is 24 kHz in every format; clients of `pcm` rely on it.
   const OutputSpec output =
       output_params(params, OutputSpec{audio::Format::kMp3, 24000}, "response_format");

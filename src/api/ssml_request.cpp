@@ -72,6 +72,7 @@ std::vector<AudioRun> ssml_runs(Api& api, std::string_view document,
       continue;
     }
     sched::SynthesisRequest req;
+    req.usage = base.usage;  // the key's meter: every run counts against it
     std::tie(req.engine, req.voice) = resolve_voice(*catalog, base, piece.voice, param);
     req.params.speed = clamp_product(base.params.speed, piece.params.speed, 0.25, 4.0);
     req.params.pitch = clamp_product(base.params.pitch, piece.params.pitch, 0.5, 2.0);

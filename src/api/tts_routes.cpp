@@ -60,7 +60,8 @@ Response tts(Api& api, const HttpRequest& request) {
   if (!raw) throw bad_parameter("text", "missing");
   const int silence_ms = sentence_silence_param(params, api.config().sentence_silence);
   if (is_ssml(*raw, ssml_param(params))) {
-    const sched::SynthesisRequest base = api.resolve(params);
+    sched::SynthesisRequest base = api.resolve(params);
+    base.usage = request.usage;
     const OutputSpec output = output_params(params, OutputSpec{});
     std::string prefix = log_prefix(api, request, "/tts", base) +
                          " chars=" + std::to_string(text::count_code_points(*raw));
@@ -71,6 +72,7 @@ Response tts(Api& api, const HttpRequest& request) {
   }
   const std::string clean = api.clean_text(*raw);
   sched::SynthesisRequest req = api.resolve(params);
+  req.usage = request.usage;
   const OutputSpec output = output_params(params, OutputSpec{});
   req.segments = text::split_segments(clean, api.language_of(req), segmenter(api, silence_ms));
   if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
@@ -91,14 +93,16 @@ void add_tts_routes(RouteTable& routes, Api& api) {
              [&api](const HttpRequest& request) { return tts(api, request); });
 }
 
-std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcept {
+std::variant<Upload, Response> Api::open_upload(HttpRequest& head) noexcept {
   std::shared_ptr<TextUpload> sink;
   Response r = guarded(
       [&]() -> Response {
+        admit(head, false);
         if (head.param("text"))
           throw bad_parameter("text", "given both in the query and as the body");
         const ParamLookup params = [&](const char* name) { return head.param(name); };
         sched::SynthesisRequest req = resolve(params);
+        req.usage = head.usage;
         const OutputSpec output = output_params(params, OutputSpec{});
         req.open = true;
         const std::string language = language_of(req);
@@ -110,6 +114,7 @@ std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcep
         return AudioBody::response(source, output, rate);
       },
       head.path);
+  add_cors(head, r);
   if (!r.stream) return r;
   return Upload{std::move(r), std::move(sink)};
 }

@@ -49,7 +49,8 @@ std::string_view trim(std::string_view s) {
 
 class RealtimeTtsSession final : public WsSession {
  public:
-  explicit RealtimeTtsSession(Api& api) : api_(api) {}
+  RealtimeTtsSession(Api& api, std::shared_ptr<UsageMeter> usage)
+      : api_(api), usage_(std::move(usage)) {}
   ~RealtimeTtsSession() override { on_disconnect(); }
 
   void on_message(std::string_view data, bool binary) override {
@@ -65,6 +66,7 @@ class RealtimeTtsSession final : public WsSession {
         throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send text");
       const std::string clean = api_.clean_text(data);
       sched::SynthesisRequest req = api_.resolve([](const char*) { return std::nullopt; });
+      req.usage = usage_;
       req.segments = text::split_segments(clean, api_.language_of(req), api_.config().segmenter);
       if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
       queue_.emplace_back(api_, std::move(req), waker_);
@@ -124,6 +126,7 @@ class RealtimeTtsSession final : public WsSession {
   }
 
   Api& api_;
+  std::shared_ptr<UsageMeter> usage_;  // the API key's account, charged per message
   std::deque<Pending> queue_;
   std::deque<WsMessage> outbox_;
   std::function<void()> waker_;
@@ -132,8 +135,8 @@ class RealtimeTtsSession final : public WsSession {
 
 }  // namespace
 
-std::unique_ptr<WsSession> make_realtimetts_session(Api& api) {
-  return std::make_unique<RealtimeTtsSession>(api);
+std::unique_ptr<WsSession> make_realtimetts_session(Api& api, std::shared_ptr<UsageMeter> usage) {
+  return std::make_unique<RealtimeTtsSession>(api, std::move(usage));
 }
 
 }  // namespace lector::api

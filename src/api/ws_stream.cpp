@@ -107,9 +107,10 @@ class Utterance {
 
 class StreamSession final : public WsSession {
  public:
-  explicit StreamSession(Api& api) : api_(api) {
+  StreamSession(Api& api, std::shared_ptr<UsageMeter> usage) : api_(api), usage_(std::move(usage)) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
     silence_ms_ = static_cast<int>(std::lround(api_.config().sentence_silence * 1000));
+    config_.usage = usage_;
     config_language_ = api_.language_of(config_);
     output_.format = audio::Format::kPcm;
   }
@@ -197,6 +198,7 @@ class StreamSession final : public WsSession {
     if (voice != nullptr) check_output_rate(output, info->rate_of(*voice));
     silence_ms_ = sentence_silence_param(params, api_.config().sentence_silence);
     config_ = std::move(next);
+    config_.usage = usage_;
     output_ = output;
     config_language_ = api_.language_of(config_);
     push_event({{"type", "config"},
@@ -385,6 +387,7 @@ class StreamSession final : public WsSession {
   }
 
   Api& api_;
+  std::shared_ptr<UsageMeter> usage_;  // the API key's account, charged per utterance
   sched::SynthesisRequest config_;
   OutputSpec output_;
   std::string encoded_;  // scratch for push_audio
@@ -408,8 +411,8 @@ class StreamSession final : public WsSession {
 
 }  // namespace
 
-std::unique_ptr<WsSession> make_stream_session(Api& api) {
-  return std::make_unique<StreamSession>(api);
+std::unique_ptr<WsSession> make_stream_session(Api& api, std::shared_ptr<UsageMeter> usage) {
+  return std::make_unique<StreamSession>(api, std::move(usage));
 }
 
 }  // namespace lector::api

@@ -14,8 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "access/access.h"
 #include "api/api.h"
 #include "app/remote_flags.h"
+#include "app/config.h"
 #include "engine/engine.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -197,6 +199,42 @@ int run(int argc, char** argv) {
                    "Seconds a remote engine waits for its upstream's next bytes")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  int header_timeout_s = static_cast<int>(http_config.header_timeout.count());
+  serve
+      ->add_option("--header-timeout", header_timeout_s,
+                   "Seconds a request's line and headers may take to arrive")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  int idle_timeout_s = static_cast<int>(http_config.idle_timeout.count());
+  serve
+      ->add_option("--idle-timeout", idle_timeout_s,
+                   "Seconds a keep-alive connection may wait for its next request")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", http_config.max_connections,
+                   "Open connections; past it a new connection gets 503 and is closed")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
+  lector::access::AccessConfig access_config;
+  serve->add_option("--api-key", access_config.api_keys,
+                    "API key required on synthesis routes, named 'default', admin (repeatable)");
+  serve->add_option("--keys-file", access_config.keys_file,
+                    "TOML file of named API keys with quotas and rate limits");
+  serve->add_flag("--auth-all", access_config.auth_all,
+                  "Require a key on every route but the probes, not only on synthesis");
+  std::string rate_limit;
+  serve->add_option("--rate-limit", rate_limit,
+                    "Synthesis requests per client address, N/min (also N/s, N/h; default off)");
+  serve->add_option("--cors-origin", access_config.cors_origins,
+                    "Origin allowed to call from a browser, e.g. https://app.example:8443, or * "
+                    "(repeatable; default http://localhost, http://127.0.0.1, http://[::1])");
+  std::string config_file;
+  serve->add_option("--config", config_file,
+                    "TOML file of flag values (max_requests = 128); env LECTOR_CONFIG");
+  bool print_config = false;
+  serve->add_flag("--print-config", print_config,
+                  "Print the effective configuration as TOML and exit");
 
   // worker
   auto* worker =
@@ -241,16 +279,36 @@ int run(int argc, char** argv) {
   }
   if (say->parsed()) return lector::http::run_say(say_options);
 
+  // Every serve flag also comes from LECTOR_* variables and the --config file.
+  lector::app::ConfigSources sources(*serve);
+  sources.mark_secret("api-key");
+  try {
+    sources.apply(lector::app::process_environment());
+  } catch (const lector::app::ConfigError& e) {
+    std::fprintf(stderr, "lector serve: %s\n", e.what());
+    return 2;
+  }
+  for (const std::string& var : sources.unknown_variables())
+    std::fprintf(stderr, "lector serve: warning: ignoring %s: no such flag\n", var.c_str());
+  // Where a value came from, for the errors below.
+  const auto from = [&](const char* name) {
+    const std::string source = sources.source_of(name);
+    return source == "--" + std::string(name) ? std::string("--") + name
+                                              : std::string("--") + name + " (" + source + ")";
+  };
+
   try {
     lector::obs::init_logging(log_level);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lector serve: --log-level: %s\n", e.what());
+    std::fprintf(stderr, "lector serve: %s: %s\n", from("log-level").c_str(), e.what());
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
+  http_config.header_timeout = std::chrono::seconds(header_timeout_s);
+  http_config.idle_timeout = std::chrono::seconds(idle_timeout_s);
   const auto built_in = lector::engine::engine_names();
   std::vector<lector::app::RemoteEngineFlag> remote_engines;
   try {
@@ -273,7 +331,8 @@ int run(int argc, char** argv) {
   if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
   for (const std::string& name : enabled_engines) {
     if (std::find(engine_names.begin(), engine_names.end(), name) == engine_names.end()) {
-      std::fprintf(stderr, "lector serve: --engines: unknown engine '%s'\n", name.c_str());
+      std::fprintf(stderr, "lector serve: %s: unknown engine '%s'\n", from("engines").c_str(),
+                   name.c_str());
       return 2;
     }
     sched_config.workers[name] = pool_size;
@@ -282,8 +341,8 @@ int run(int argc, char** argv) {
     std::string error;
     const auto parsed = parse_pool(pool, engine_names, error);
     if (!parsed) {
-      std::fprintf(stderr, "lector serve: --pool '%s': %s (expected ENGINE=N, N in 0..%d)\n",
-                   pool.c_str(), error.c_str(), kMaxPool);
+      std::fprintf(stderr, "lector serve: %s '%s': %s (expected ENGINE=N, N in 0..%d)\n",
+                   from("pool").c_str(), pool.c_str(), error.c_str(), kMaxPool);
       return 2;
     }
     const auto& [name, n] = *parsed;
@@ -296,13 +355,39 @@ int run(int argc, char** argv) {
     auto parsed = lector::api::parse_openai_voice(spec);
     if (!parsed) {
       std::fprintf(stderr,
-                   "lector serve: --openai-voice '%s': expected NAME=ENGINE:VOICE with NAME an "
+                   "lector serve: %s '%s': expected NAME=ENGINE:VOICE with NAME an "
                    "OpenAI voice (alloy, ash, ballad, coral, echo, fable, nova, onyx, sage, "
                    "shimmer, verse, marin, cedar)\n",
-                   spec.c_str());
+                   from("openai-voice").c_str(), spec.c_str());
       return 2;
     }
     api_config.openai_voices.push_back(std::move(*parsed));
+  }
+  if (!rate_limit.empty()) {
+    try {
+      access_config.rate_limit_per_minute = lector::access::parse_rate(rate_limit);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "lector serve: %s: %s\n", from("rate-limit").c_str(), e.what());
+      return 2;
+    }
+  }
+  try {
+    api_config.access = std::make_shared<lector::access::AccessControl>(access_config);
+  } catch (const std::exception& e) {
+    // The message starts with the flag at fault (--keys-file: FILE:LINE: ...).
+    std::fprintf(stderr, "lector serve: %s\n", e.what());
+    return 2;
+  }
+  if (print_config) {
+    std::fputs(sources.to_toml().c_str(), stdout);
+    return 0;
+  }
+  if (api_config.access->keys_enabled()) {
+    std::string names;
+    for (const std::string& n : api_config.access->key_names())
+      names += (names.empty() ? "" : ", ") + n;
+    lector::obs::log_info("API keys required on synthesis routes{}: {}",
+                          access_config.auth_all ? " and every route but the probes" : "", names);
   }
 
   try {

@@ -12,6 +12,8 @@
 //   A WebSocket closed for an error uses the table's close code (1007 invalid UTF-8, 1009 too
 //   big, 1008 policy, 1011 internal, 1013 try again later); Beast itself closes with 1007 and
 //   1009 for frames it rejects.
+//   401 also carries WWW-Authenticate: Bearer. The 401/403/429 codes are OpenAI's own
+//   (invalid_api_key, rate_limit_exceeded, insufficient_quota), so OpenAI clients recognise them.
 //
 // Threading: everything here is immutable; any thread may call it.
 
@@ -30,6 +32,10 @@ enum class ErrorCode {
   kBadMethod,        // the route exists, the method does not
   kTooLarge,         // body, message or text over its cap
   kHeadersTooLarge,  // request line and headers over their cap
+  kUnauthorized,     // an API key is required and missing or wrong
+  kForbidden,        // the key may not do this (admin routes), or the Origin is not allowed
+  kRateLimited,      // the client's or the key's request rate is over its limit
+  kQuotaExceeded,    // the key's daily audio seconds are used up
   kOverloaded,       // admission queue full
   kUnavailable,      // engine has no live worker
   kEngineFailed,     // synthesis failed after retry
@@ -53,10 +59,18 @@ class Error : public std::runtime_error {
   ErrorCode code() const noexcept { return code_; }
   // Name of the offending request parameter, empty when the error is not about one.
   const std::string& param() const noexcept { return param_; }
+  // Seconds after which a retry can succeed (a rate limit's next token, a quota's next day);
+  // 0: the server's default Retry-After for codes whose row asks for one.
+  int retry_after() const noexcept { return retry_after_; }
+  Error& with_retry_after(int seconds) noexcept {
+    retry_after_ = seconds;
+    return *this;
+  }
 
  private:
   ErrorCode code_;
   std::string param_;
+  int retry_after_ = 0;
 };
 
 // "parameter 'voice': unknown voice 'xx'"-style helper used by every validator.

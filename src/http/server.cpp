@@ -1,9 +1,17 @@
+// The HTTP transport: listener (connection cap), sessions (deadlines, routing to api::Api,
+// WebSocket hand-over), the chunked streaming writer and its disconnect watcher. Longer than
+// the usual ~450 lines: these pieces share file-local Beast types and state, and another
+// translation unit including Beast would cost more build time than the split would save.
+
 #include "http/server.h"
 
+#include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <cctype>
 #include <thread>
 #include <vector>
 
@@ -28,6 +36,7 @@ struct HttpServer::Impl {
   HttpConfig config;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  std::atomic<std::size_t> connections{0};  // sessions running (--max-connections)
   net::signal_set signals{ioc, SIGINT, SIGTERM};
 };
 
@@ -111,7 +120,7 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
 template <typename Body>
 void add_headers(bhttp::response<Body>& res, const api::Response& r) {
   res.set(bhttp::field::server, "lector");
-  res.set(bhttp::field::content_type, r.content_type);
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
 }
 
@@ -254,7 +263,29 @@ api::Response parse_error_response(const api::Api& api, const beast::error_code&
   return api.error_response(ErrorCode::kMalformed, "malformed HTTP request: " + ec.message());
 }
 
+// The request's headers for api/ (names lower-case).
+std::vector<std::pair<std::string, std::string>> header_list(
+    const bhttp::request<bhttp::string_body>& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return out;
+}
+
+// Counts a session in Impl::connections for as long as it lives.
+struct ConnectionSlot {
+  explicit ConnectionSlot(std::atomic<std::size_t>& n) : count(n) {}
+  ~ConnectionSlot() { count.fetch_sub(1); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  std::atomic<std::size_t>& count;
+};
+
 net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
+  ConnectionSlot slot(impl.connections);
   const HttpConfig& config = impl.config;
   const std::string peer = peer_name(stream);
   beast::flat_buffer buffer;
@@ -263,9 +294,20 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
     parser.body_limit(config.max_body_bytes);
-    stream.expires_after(first ? config.read_timeout : config.idle_timeout);
+    if (!first && buffer.size() == 0) {
+      // Keep-alive: the next request may take up to the idle timeout to start; from its first
+      // byte, its headers get the header timeout like any other.
+      stream.expires_after(config.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTupleAwaitable);
+      if (ec) break;
+      buffer.commit(n);
+    }
     first = false;
+    // The deadline covers the whole head, however it trickles in: a client sending a byte a
+    // second is cut off when it passes, while other connections go on (each is a coroutine).
+    stream.expires_after(config.header_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTupleAwaitable);
+    if (!ec) stream.expires_after(config.read_timeout);
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, std::ignore) =
@@ -306,12 +348,12 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
       continue;
     }
     if (beast::websocket::is_upgrade(req)) {
-      api::HttpRequest upgrade{std::string(req.method_string()),
-                               std::move(target.path),
-                               std::move(target.params),
-                               {},
-                               {},
-                               peer};
+      api::HttpRequest upgrade;
+      upgrade.method = std::string(req.method_string());
+      upgrade.path = std::move(target.path);
+      upgrade.params = std::move(target.params);
+      upgrade.peer = peer;
+      upgrade.headers = header_list(req);
       auto opened = impl.api.open_websocket(upgrade);
       if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
         co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
@@ -322,12 +364,14 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
                             config.write_timeout);
       break;
     }
-    api::HttpRequest request{std::string(req.method_string()),
-                             std::move(target.path),
-                             std::move(target.params),
-                             std::move(req.body()),
-                             std::string(req[bhttp::field::content_type]),
-                             peer};
+    api::HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.path = std::move(target.path);
+    request.params = std::move(target.params);
+    request.body = std::move(req.body());
+    request.content_type = std::string(req[bhttp::field::content_type]);
+    request.peer = peer;
+    request.headers = header_list(req);
     if (upload) {
       // The body is text to speak, read while the audio streams back. The connection is not
       // reused afterwards: an upload refused early leaves its body unread.
@@ -370,6 +414,24 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+// Past --max-connections: a short 503 and the connection is closed, without a session.
+net::awaitable<void> refuse(HttpServer::Impl& impl, beast::tcp_stream stream) {
+  const api::Response r = impl.api.error_response(
+      ErrorCode::kOverloaded, "too many connections (limit " +
+                                  std::to_string(impl.config.max_connections) + "); retry later");
+  co_await write_simple(stream, r, 11, false, false, std::chrono::seconds(2));
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Closing with the client's request unread would reset the connection, and the client could
+  // lose the 503 before reading it: drain briefly until it closes its side.
+  stream.expires_after(std::chrono::seconds(1));
+  std::array<char, 1024> sink;
+  for (;;) {
+    auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTupleAwaitable);
+    if (ec) break;
+  }
+}
+
 net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
   for (;;) {
     auto [ec, socket] =
@@ -387,6 +449,13 @@ net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
     // stops reading from parking megabytes in the kernel (Linux grows it to 4 MiB by default).
     socket.set_option(net::socket_base::send_buffer_size(256 * 1024), ec);
     auto ex = socket.get_executor();
+    if (impl.connections.fetch_add(1) >= impl.config.max_connections) {
+      impl.connections.fetch_sub(1);
+      net::co_spawn(ex, refuse(impl, beast::tcp_stream(std::move(socket))),
+                    log_exception("refused connection", [](bool) {}));
+      continue;
+    }
+    // The session's ConnectionSlot gives the count back.
     net::co_spawn(ex, session(impl, beast::tcp_stream(std::move(socket))),
                   log_exception("connection", [](bool) {}));
   }

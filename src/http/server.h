@@ -19,9 +19,14 @@ struct HttpConfig {
   int threads = 2;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
-  std::chrono::seconds read_timeout{30};   // a whole request must arrive within this
+  // A request's line and headers must arrive within this of its first byte (of the connection,
+  // for the first request): a client that trickles them (slowloris) is cut off.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds read_timeout{30};   // a request body must arrive within this
   std::chrono::seconds write_timeout{30};  // a client that does not read for this long is dropped
   std::chrono::seconds idle_timeout{75};   // keep-alive connections with no request
+  // Open connections (HTTP and WebSocket); past it a new connection gets a 503 and is closed.
+  std::size_t max_connections = 1024;
 };
 
 class HttpServer {

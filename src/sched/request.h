@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "core/usage.h"
 #include "sched/audio_stream.h"
 #include "worker/protocol.h"
 
@@ -28,6 +29,8 @@ struct SynthesisRequest {
   // An open request takes more segments with append() until close(); its text is still
   // being written (a streamed upload, an LLM).
   bool open = false;
+  // Charged with the audio seconds the consumer takes (RequestHandle::take); may be null.
+  std::shared_ptr<UsageMeter> usage;
 };
 
 class Request {

@@ -4,12 +4,14 @@
 
 namespace lector::sched {
 
-RequestHandle::RequestHandle(Scheduler* owner, std::shared_ptr<AudioStream> stream)
-    : owner_(owner), stream_(std::move(stream)) {}
+RequestHandle::RequestHandle(Scheduler* owner, std::shared_ptr<AudioStream> stream,
+                             std::shared_ptr<UsageMeter> usage)
+    : owner_(owner), stream_(std::move(stream)), usage_(std::move(usage)) {}
 
 RequestHandle::RequestHandle(RequestHandle&& other) noexcept
     : owner_(other.owner_),
       stream_(std::move(other.stream_)),
+      usage_(std::move(other.usage_)),
       released_(other.released_),
       cancelled_(other.cancelled_) {
   other.stream_.reset();
@@ -21,6 +23,7 @@ RequestHandle& RequestHandle::operator=(RequestHandle&& other) noexcept {
     cancel();
     owner_ = other.owner_;
     stream_ = std::move(other.stream_);
+    usage_ = std::move(other.usage_);
     released_ = other.released_;
     cancelled_ = other.cancelled_;
     other.stream_.reset();
@@ -35,7 +38,10 @@ RequestHandle::~RequestHandle() {
 
 RequestHandle::State RequestHandle::take(std::string& out, std::vector<AudioMark>* marks,
                                          std::size_t max_bytes) {
+  const std::size_t before = out.size();
   const State state = stream_->take(out, marks, max_bytes);
+  if (usage_ && out.size() > before)
+    usage_->delivered(static_cast<double>(out.size() - before) / 2.0 / stream_->sample_rate());
   if (state == State::kEnd || state == State::kFailed) release();
   return state;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/usage.h"
 #include "sched/audio_stream.h"
 
 namespace lector::sched {
@@ -24,7 +25,8 @@ class RequestHandle {
   using State = AudioSource::State;
 
   RequestHandle() = default;
-  RequestHandle(Scheduler* owner, std::shared_ptr<AudioStream> stream);
+  RequestHandle(Scheduler* owner, std::shared_ptr<AudioStream> stream,
+                std::shared_ptr<UsageMeter> usage = nullptr);
   RequestHandle(RequestHandle&& other) noexcept;
   RequestHandle& operator=(RequestHandle&& other) noexcept;
   RequestHandle(const RequestHandle&) = delete;
@@ -37,7 +39,7 @@ class RequestHandle {
   AudioSource::Clock::time_point created() const { return stream_->created(); }
 
   // The audio (see AudioSource::take). Once it returns kEnd or kFailed the request is over
-  // and its slot is free.
+  // and its slot is free. The PCM taken is charged to the request's UsageMeter.
   State take(std::string& out, std::vector<AudioMark>* marks = nullptr,
              std::size_t max_bytes = SIZE_MAX);
   void set_waker(std::function<void()> waker);
@@ -55,6 +57,7 @@ class RequestHandle {
 
   Scheduler* owner_ = nullptr;
   std::shared_ptr<AudioStream> stream_;
+  std::shared_ptr<UsageMeter> usage_;
   bool released_ = false;   // the slot was given back
   bool cancelled_ = false;  // cancel() ran: nothing more is posted
 };

@@ -104,6 +104,7 @@ RequestHandle Scheduler::submit(SynthesisRequest spec) {
   const VoiceInfo* voice = engine->find_voice(spec.voice);
   if (voice == nullptr)
     throw Error(ErrorCode::kBadParameter, "unknown voice '" + spec.voice + "'", "voice");
+  if (spec.usage) spec.usage->check();
   const std::size_t before = active_.fetch_add(1, std::memory_order_relaxed);
   if (before >= config_.max_requests) {
     active_.fetch_sub(1, std::memory_order_relaxed);
@@ -114,8 +115,9 @@ RequestHandle Scheduler::submit(SynthesisRequest spec) {
   }
   const std::uint64_t id = next_request_id_.fetch_add(1, std::memory_order_relaxed);
   auto stream = std::make_shared<AudioStream>(id, engine->rate_of(*voice), [this] { wake(); });
+  std::shared_ptr<UsageMeter> usage = spec.usage;
   post(SubmitCmd{id, std::move(spec), stream});
-  return RequestHandle(this, std::move(stream));
+  return RequestHandle(this, std::move(stream), std::move(usage));
 }
 
 SchedulerStats Scheduler::stats() const {

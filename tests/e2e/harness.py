@@ -351,10 +351,14 @@ class LectorServer:
             status, headers, body = server.get_json("/engines")
     """
 
-    def __init__(self, workers=2, extra_args=(), startup_timeout=20, engines="espeak", env=None):
+    def __init__(self, workers=2, extra_args=(), startup_timeout=20, engines="espeak", env=None,
+                 headers=None):
         self.workers = workers
         # Variables added to the test's environment for the server (and its workers).
         self.env = dict(env or {})
+        # Sent with every request unless the request overrides them (an API key under
+        # --auth-all, so that /status still answers the idle check).
+        self.headers = dict(headers or {})
         # Most tests are about the server, not the engines: espeak alone starts fastest.
         # engines=None runs every engine the binary has.
         self.extra_args = list(extra_args) + (["--engines", engines] if engines else [])
@@ -477,7 +481,7 @@ class LectorServer:
         """(status, headers with lower-case names, body bytes)."""
         conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
-            conn.request(method, path, body=body, headers=headers or {})
+            conn.request(method, path, body=body, headers={**self.headers, **(headers or {})})
             resp = conn.getresponse()
             data = resp.read()
             hdrs = {k.lower(): v for k, v in resp.getheaders()}
@@ -568,6 +572,7 @@ class ServerTestCase(unittest.TestCase):
     extra_args = ()
     engines = "espeak"
     env = None  # variables added to the server's environment
+    headers = None  # LectorServer's headers
     server = None
     # Worker slots the server reports; constant for its lifetime (a dead worker keeps its slot).
     worker_slots = None
@@ -580,7 +585,7 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def _start_server(cls):
         cls.server = LectorServer(workers=cls.workers, extra_args=cls.extra_args,
-                                  engines=cls.engines, env=cls.env).start()
+                                  engines=cls.engines, env=cls.env, headers=cls.headers).start()
         cls.addClassCleanup(cls.server.stop)
         cls.worker_slots = len(cls.server.status()["workers"])
 

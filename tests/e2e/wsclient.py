@@ -18,12 +18,13 @@ class WsClosed(Exception):
 
 
 class WsClient:
-    def __init__(self, port, path, host="127.0.0.1", timeout=30):
+    def __init__(self, port, path, host="127.0.0.1", timeout=30, headers=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+                           f"Sec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
             chunk = self.sock.recv(4096)
@@ -36,6 +37,7 @@ class WsClient:
         if " 101 " not in self.status_line:
             # Keep the error body for the caller.
             self.error_body = self.buf
+            self.sock.close()
             raise ConnectionRefusedError(self.status_line)
 
     def _read(self, n):

@@ -13,7 +13,11 @@ namespace lector {
 namespace {
 
 std::optional<std::string> param(const http::Target& t, std::string_view name) {
-  return api::HttpRequest{"GET", t.path, t.params, {}, {}, {}}.param(name);
+  api::HttpRequest request;
+  request.method = "GET";
+  request.path = t.path;
+  request.params = t.params;
+  return request.param(name);
 }
 
 TEST(Query, SplitsPathAndDecodesParameters) {
