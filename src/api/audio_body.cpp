@@ -1,26 +1,29 @@
 #include "api/audio_body.h"
 
-#include "obs/log.h"
-
 namespace lector::api {
 
 std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler,
                                             sched::SynthesisRequest request, OutputSpec output,
-                                            std::string log_prefix) {
+                                            std::size_t chars) {
   if (const sched::EngineInfo* info = scheduler.engine(request.engine)) {
     if (const VoiceInfo* v = info->find_voice(request.voice))
       check_output_rate(output, info->rate_of(*v));
   }
+  std::string engine = request.engine;
+  std::string voice = request.voice;
   sched::RequestHandle handle = scheduler.submit(std::move(request));
   if (output.sample_rate == 0) output.sample_rate = handle.sample_rate();
   return std::shared_ptr<AudioBody>(
-      new AudioBody(std::move(handle), output, std::move(log_prefix)));
+      new AudioBody(std::move(handle), output, std::move(engine), std::move(voice), chars));
 }
 
-AudioBody::AudioBody(sched::RequestHandle request, const OutputSpec& output, std::string log_prefix)
+AudioBody::AudioBody(sched::RequestHandle request, const OutputSpec& output, std::string engine,
+                     std::string voice, std::size_t chars)
     : request_(std::move(request)),
       transcoder_(request_.sample_rate(), output.format, output.sample_rate),
-      log_prefix_(std::move(log_prefix)) {}
+      engine_(std::move(engine)),
+      voice_(std::move(voice)),
+      chars_(chars) {}
 
 Response AudioBody::response(std::shared_ptr<BodySource> body, const OutputSpec& output, int rate) {
   Response r;
@@ -99,16 +102,18 @@ double AudioBody::audio_seconds() const {
   return static_cast<double>(pcm_bytes_) / 2.0 / request_.sample_rate();
 }
 
-void AudioBody::finished(bool complete, std::size_t bytes_sent) {
-  const auto ms = [&](Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(t - request_.created()).count();
-  };
-  obs::log_info(
-      "{} format={} rate={} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms "
-      "total={:.1f}ms{}",
-      log_prefix_, audio::to_string(transcoder_.format()), transcoder_.out_rate(),
-      complete ? 200 : 499, bytes_sent, audio_seconds(), pcm_bytes_ > 0 ? ms(first_audio_) : -1.0,
-      ms(Clock::now()), complete ? "" : " (incomplete)");
+void AudioBody::describe(RequestRecord& record) const {
+  record.engine = engine_;
+  record.voice = voice_;
+  record.format = audio::to_string(transcoder_.format());
+  record.sample_rate = transcoder_.out_rate();
+  record.chars = chars_;
+  record.audio_seconds = audio_seconds();
+  if (pcm_bytes_ > 0)
+    record.first_audio_seconds =
+        std::chrono::duration<double>(first_audio_ - request_.created()).count();
+  if (const double wait = request_.queue_wait_seconds(); wait >= 0)
+    record.queue_wait_seconds = wait;
 }
 
 }  // namespace lector::api

@@ -23,18 +23,18 @@ namespace lector::api {
 class AudioBody final : public BodySource {
  public:
   // Checks that the output can carry the voice's rate, then submits `request`; throws
-  // lector::Error (kBadParameter, kOverloaded, kUnavailable, ...) when refused. `log_prefix`
-  // starts the access-log line written when the response ends.
+  // lector::Error (kBadParameter, kOverloaded, kUnavailable, ...) when refused. `chars`: the
+  // text's length, for the request's record (0 when not known).
   static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler,
                                           sched::SynthesisRequest request, OutputSpec output,
-                                          std::string log_prefix);
+                                          std::size_t chars);
 
   State next(std::string& out) override;
   void set_waker(std::function<void()> waker) override;
   void cancel() override;
   std::string error() const override;
   ErrorCode error_code() const override { return error_code_; }
-  void finished(bool complete, std::size_t bytes_sent) override;
+  void describe(RequestRecord& record) const override;
 
   // For an open request (a streamed upload): more text, and the end of the text.
   void append(std::vector<std::string> segments);
@@ -53,11 +53,14 @@ class AudioBody final : public BodySource {
 
  private:
   using Clock = std::chrono::steady_clock;
-  AudioBody(sched::RequestHandle request, const OutputSpec& output, std::string log_prefix);
+  AudioBody(sched::RequestHandle request, const OutputSpec& output, std::string engine,
+            std::string voice, std::size_t chars);
 
   sched::RequestHandle request_;
   audio::Transcoder transcoder_;
-  std::string log_prefix_;
+  const std::string engine_;
+  const std::string voice_;
+  const std::size_t chars_;
   std::function<void()> waker_;
   std::string pcm_;       // scratch: PCM taken from the request, before encoding
   bool started_ = false;  // encoded bytes have been handed out

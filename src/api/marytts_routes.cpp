@@ -112,12 +112,9 @@ Response process(Api& api, const HttpRequest& request) {
   }
   req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
   if (req.segments.empty()) throw bad_parameter("INPUT_TEXT", "has nothing to speak");
-  std::string prefix = "req=" + std::to_string(api.next_request_number()) +
-                       " peer=" + request.peer + " route=/process engine=" + req.engine +
-                       " voice=" + req.voice +
-                       " chars=" + std::to_string(text::count_code_points(clean));
   const OutputSpec wav{audio::Format::kWav, 0};
-  auto body = AudioBody::start(api.scheduler(), std::move(req), wav, std::move(prefix));
+  auto body =
+      AudioBody::start(api.scheduler(), std::move(req), wav, text::count_code_points(clean));
   const int rate = body->output_rate();
   if (audio == "WAVE") return AudioBody::response(std::move(body), wav, rate);
   Response r = AudioBody::response(std::make_shared<CompleteWavBody>(std::move(body)), wav, rate);

@@ -107,11 +107,7 @@ Response speech(Api& api, const HttpRequest& request) {
   req.segments = text::split_segments(text, api.language_of(req), api.config().segmenter);
   if (req.segments.empty()) throw bad_parameter("input", "has nothing to speak");
   const std::size_t chars = text::count_code_points(text);
-  std::string prefix = "req=" + std::to_string(api.next_request_number()) +
-                       " peer=" + request.peer + " route=/v1/audio/speech engine=" + req.engine +
-                       " voice=" + req.voice + " chars=" + std::to_string(chars) +
-                       " segments=" + std::to_string(req.segments.size());
-  auto audio = AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix));
+  auto audio = AudioBody::start(api.scheduler(), std::move(req), output, chars);
   if (stream_format && *stream_format == "sse")
     return SseBody::response(std::make_shared<SseBody>(std::move(audio), chars));
   const int rate = audio->output_rate();

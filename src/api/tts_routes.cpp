@@ -13,12 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string log_prefix(Api& api, const HttpRequest& request, std::string_view route,
-                       const sched::SynthesisRequest& req) {
-  return "req=" + std::to_string(api.next_request_number()) + " peer=" + request.peer +
-         " route=" + std::string(route) + " engine=" + req.engine + " voice=" + req.voice;
-}
-
 Response tts(Api& api, const HttpRequest& request) {
   ParamLookup params = [&](const char* name) { return request.param(name); };
   json body;
@@ -37,10 +31,8 @@ Response tts(Api& api, const HttpRequest& request) {
   req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
   if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
-  std::string prefix = log_prefix(api, request, "/tts", req) +
-                       " chars=" + std::to_string(text::count_code_points(clean)) +
-                       " segments=" + std::to_string(req.segments.size());
-  auto audio = AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix));
+  auto audio =
+      AudioBody::start(api.scheduler(), std::move(req), output, text::count_code_points(clean));
   const int rate = audio->output_rate();
   return AudioBody::response(std::move(audio), output, rate);
 }
@@ -63,8 +55,8 @@ std::variant<Upload, Response> Api::open_upload(const HttpRequest& head) noexcep
         const OutputSpec output = output_params(params, OutputSpec{});
         req.open = true;
         const std::string language = language_of(req);
-        std::string prefix = log_prefix(*this, head, "POST/tts(upload)", req);
-        auto source = AudioBody::start(scheduler_, std::move(req), output, std::move(prefix));
+        // The text's length is not known yet: 0 in the request's record.
+        auto source = AudioBody::start(scheduler_, std::move(req), output, 0);
         const int rate = source->output_rate();
         sink = std::make_shared<TextUpload>(source, language, config_.segmenter,
                                             config_.max_text_chars);

@@ -163,6 +163,18 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
+  std::string log_format = "text";
+  serve
+      ->add_option("--log-format", log_format,
+                   "text, or json: one JSON object per line (request lines with their fields)")
+      ->capture_default_str();
+  int drain_timeout_s = static_cast<int>(http_config.drain_timeout.count());
+  serve
+      ->add_option("--drain-timeout", drain_timeout_s,
+                   "Seconds running streams get to finish after SIGTERM/SIGINT before they are "
+                   "cut")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
 
   // worker
   auto* worker =
@@ -194,15 +206,19 @@ int run(int argc, char** argv) {
   if (say->parsed()) return lector::http::run_say(say_options);
 
   try {
-    lector::obs::init_logging(log_level);
+    lector::obs::init_logging(log_level, log_format);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lector serve: --log-level: %s\n", e.what());
+    std::fprintf(
+        stderr, "lector serve: %s: %s\n",
+        std::string(e.what()).find("format") != std::string::npos ? "--log-format" : "--log-level",
+        e.what());
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
+  http_config.drain_timeout = std::chrono::seconds(drain_timeout_s);
   const auto built_in = lector::engine::engine_names();
   if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
   for (const std::string& name : enabled_engines) {
@@ -268,7 +284,9 @@ int run(int argc, char** argv) {
     server.listen();
     lector::obs::log_info("listening on http://{}:{}", http_config.host, server.port());
     server.run();
+    // Drained (or stopped): the workers go, and the exit status is 0.
     scheduler.stop();
+    lector::obs::log_info("workers stopped; exiting");
   } catch (const std::exception& e) {
     lector::obs::log_error("{}", e.what());
     return 1;

@@ -10,8 +10,8 @@
 //                 socket stays open.
 //   /ws           {"error": "<message>"} (RealtimeTTS's shape); the socket stays open.
 //   A WebSocket closed for an error uses the table's close code (1007 invalid UTF-8, 1009 too
-//   big, 1008 policy, 1011 internal, 1013 try again later); Beast itself closes with 1007 and
-//   1009 for frames it rejects.
+//   big, 1008 policy, 1011 internal, 1013 try again later, 1001 shutting down); Beast itself
+//   closes with 1007 and 1009 for frames it rejects.
 //
 // Threading: everything here is immutable; any thread may call it.
 
@@ -32,6 +32,7 @@ enum class ErrorCode {
   kHeadersTooLarge,  // request line and headers over their cap
   kOverloaded,       // admission queue full
   kUnavailable,      // engine has no live worker
+  kShuttingDown,     // the server drains before it exits: new synthesis goes elsewhere
   kEngineFailed,     // synthesis failed after retry
   kInternal,         // a bug
 };

@@ -13,7 +13,7 @@ namespace lector {
 namespace {
 
 std::optional<std::string> param(const http::Target& t, std::string_view name) {
-  return api::HttpRequest{"GET", t.path, t.params, {}, {}, {}}.param(name);
+  return api::HttpRequest{"GET", t.path, t.params, {}, {}, {}, {}, {}}.param(name);
 }
 
 TEST(Query, SplitsPathAndDecodesParameters) {

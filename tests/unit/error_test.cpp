@@ -27,6 +27,7 @@ const Expected kExpected[] = {
     {ErrorCode::kHeadersTooLarge, 431, "headers_too_large", 1009, false},
     {ErrorCode::kOverloaded, 503, "overloaded", 1013, true},
     {ErrorCode::kUnavailable, 503, "unavailable", 1013, true},
+    {ErrorCode::kShuttingDown, 503, "shutting_down", 1001, true},
     {ErrorCode::kEngineFailed, 500, "synthesis_failed", 1011, false},
     {ErrorCode::kInternal, 500, "internal", 1011, false},
 };
