@@ -248,10 +248,16 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   while (headers_sent && !watch->peer_gone) {
     if (state == api::BodySource::State::kData) {
       stream.expires_after(impl.config.write_timeout);
-      std::tie(write_error, std::ignore) =
-          chunked ? co_await net::async_write(stream, bhttp::make_chunk(net::buffer(out)),
-                                              kTupleAwaitable)
-                  : co_await net::async_write(stream, net::buffer(out), kTupleAwaitable);
+      // Not one conditional expression: GCC 12 loses the chunk's temporary header across a
+      // co_await inside `?:`, sending the data without its chunk size.
+      if (chunked) {
+        const auto chunk = bhttp::make_chunk(net::buffer(out));
+        std::tie(write_error, std::ignore) =
+            co_await net::async_write(stream, chunk, kTupleAwaitable);
+      } else {
+        std::tie(write_error, std::ignore) =
+            co_await net::async_write(stream, net::buffer(out), kTupleAwaitable);
+      }
       if (write_error) break;
       sent += out.size();
       out.clear();
