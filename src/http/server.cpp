@@ -1,3 +1,8 @@
+// The HTTP transport: listener, sessions, chunked streaming with its client watcher, and the
+// drain on SIGTERM/SIGINT. Longer than ~450 lines on purpose: Beast is slow to compile, so it
+// stays in as few translation units as possible (docs/ARCHITECTURE.md); the pieces that need
+// no Beast live beside it (stream_tracker, request_id, target).
+
 #include "http/server.h"
 
 #include <boost/asio.hpp>
