@@ -403,6 +403,9 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
                              peer,
                              record.id,
                              {}};
+    // API keys authenticate here (issue 15, item 5): request.key_name is set before the api
+    // sees the request, and copied into the record for the log and the per-key metrics.
+    record.key_name = request.key_name;
     if (beast::websocket::is_upgrade(req)) {
       auto opened = impl.api.open_websocket(request);
       if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
