@@ -15,6 +15,51 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
   add_tts_routes(routes_, *this);
   add_openai_routes(routes_, *this);
   add_marytts_routes(routes_, *this);
+  add_ops_routes(routes_, *this);
+}
+
+void Api::begin_drain() {
+  draining_.store(true);
+  scheduler_.begin_drain();
+}
+
+std::string Api::route_label(std::string_view path) const {
+  return routes_.match("GET", path).path_known || path == "/v1/stream" || path == "/ws" ||
+                 path == "wyoming"
+             ? std::string(path)
+             : std::string("other");
+}
+
+void Api::request_done(const RequestRecord& r) noexcept {
+  try {
+    const std::string route = route_label(r.route);
+    metrics_.record(r, route);
+    const auto ms = [](const std::optional<double>& v) { return v ? *v * 1e3 : -1.0; };
+    // Probes and scrapes come every few seconds: their successes only at debug level.
+    const bool routine = r.status == 200 && (route == "/livez" || route == "/readyz" ||
+                                             route == "/health" || route == "/metrics");
+    obs::log_fields(routine ? obs::LogLevel::kDebug : obs::LogLevel::kInfo, "request",
+                    {{"id", r.id},
+                     {"route", route},
+                     {"method", r.method},
+                     {"status", static_cast<std::int64_t>(r.status)},
+                     {"end", to_string(r.end)},
+                     {"error", r.error ? to_string(*r.error) : ""},
+                     {"engine", r.engine},
+                     {"voice", r.voice},
+                     {"format", r.format},
+                     {"rate", static_cast<std::int64_t>(r.sample_rate)},
+                     {"chars", static_cast<std::int64_t>(r.chars)},
+                     {"bytes", static_cast<std::int64_t>(r.bytes)},
+                     {"audio_s", r.audio_seconds},
+                     {"queue_wait_ms", ms(r.queue_wait_seconds)},
+                     {"ttfa_ms", ms(r.first_audio_seconds)},
+                     {"total_ms", r.total_seconds * 1e3},
+                     {"key", r.key_name.empty() ? std::string_view("anonymous") : r.key_name},
+                     {"peer", r.peer}});
+  } catch (const std::exception& e) {
+    obs::log_error("request log failed: {}", e.what());
+  }
 }
 
 Api::~Api() = default;
@@ -29,6 +74,7 @@ Response Api::error_response(ErrorCode code, const std::string& message, std::st
     r.headers.emplace_back("Retry-After", std::to_string(config_.retry_after_seconds));
   if (code == ErrorCode::kUnauthorized)
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lector\"");
+  r.error = code;
   return r;
 }
 
@@ -95,9 +141,9 @@ std::variant<std::unique_ptr<WsSession>, Response> Api::open_websocket(
           admit(request, true);
         }
         if (request.path == "/v1/stream") {
-          session = make_stream_session(*this, request.usage);
+          session = make_stream_session(*this, request);
         } else if (request.path == "/ws") {
-          session = make_realtimetts_session(*this, request.usage);
+          session = make_realtimetts_session(*this, request);
         } else {
           throw Error(ErrorCode::kNotFound, "no WebSocket route " + quote(request.path));
         }
@@ -105,6 +151,21 @@ std::variant<std::unique_ptr<WsSession>, Response> Api::open_websocket(
       },
       request.path);
   if (session) return session;
+  return r;
+}
+
+RequestRecord utterance_record(const HttpRequest& upgrade, std::uint64_t n, int status,
+                               RequestEnd end, std::chrono::steady_clock::time_point started) {
+  RequestRecord r;
+  r.id = upgrade.id + "/" + std::to_string(n);
+  r.route = upgrade.path;
+  r.method = "WS";
+  r.peer = upgrade.peer;
+  r.key_name = upgrade.key_name;
+  r.status = status;
+  r.end = end;
+  r.total_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return r;
 }
 

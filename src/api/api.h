@@ -22,6 +22,7 @@
 #include "api/openai_voices.h"
 #include "api/params.h"
 #include "api/route_table.h"
+#include "api/server_metrics.h"
 #include "sched/scheduler.h"
 #include "text/segmenter.h"
 
@@ -90,8 +91,23 @@ class Api {
   std::string language_of(const sched::SynthesisRequest& request) const;
   sched::Scheduler& scheduler() { return scheduler_; }
   const RouteTable& routes() const { return routes_; }
-  // A number for the access log, unique per HTTP synthesis.
-  std::uint64_t next_request_number() { return ++request_counter_; }
+
+  // A request or utterance is over: writes its log line and counts it in the metrics.
+  void request_done(const RequestRecord& record) noexcept;
+  // A WebSocket error event refused something (see ServerMetrics::error).
+  void note_error(ErrorCode code) noexcept { metrics_.error(code); }
+  // The metrics route label of a path: the route's own path, or "other" (so unknown paths
+  // cannot multiply the series).
+  std::string route_label(std::string_view path) const;
+  ServerMetrics& metrics() { return metrics_; }
+
+  // Shutdown. begin_drain(): /readyz turns 503 and the scheduler refuses new synthesis
+  // (kShuttingDown); what runs goes on. begin_cut(): the drain deadline passed, and streams
+  // still running are being cut (they are recorded as RequestEnd::kShutdown).
+  void begin_drain();
+  bool draining() const { return draining_.load(); }
+  void begin_cut() { cutting_.store(true); }
+  bool cutting() const { return cutting_.load(); }
 
   // Runs `body`, turning every exception into an error response: lector::Error by the error
   // table, anything else a logged 500. The one wrapper every handler runs in.
@@ -110,7 +126,9 @@ class Api {
   const ApiConfig config_;
   Defaults defaults_;
   RouteTable routes_;
-  std::atomic<std::uint64_t> request_counter_{0};
+  ServerMetrics metrics_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> cutting_{false};
 };
 
 // The page served at GET /, embedded at build time (web/index.html).

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "obs/log.h"
-
 namespace lector::api {
 namespace {
 
@@ -36,14 +34,14 @@ void append_bytes(const std::vector<std::int16_t>& samples, std::string& out) {
 
 std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler,
                                             sched::SynthesisRequest request, OutputSpec output,
-                                            std::string log_prefix, int sentence_silence_ms) {
+                                            std::size_t chars, int sentence_silence_ms) {
   std::vector<AudioRun> runs(1);
   runs[0].request = std::move(request);
-  return start(scheduler, std::move(runs), output, std::move(log_prefix), sentence_silence_ms);
+  return start(scheduler, std::move(runs), output, chars, sentence_silence_ms);
 }
 
 std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler, std::vector<AudioRun> runs,
-                                            OutputSpec output, std::string log_prefix,
+                                            OutputSpec output, std::size_t chars,
                                             int sentence_silence_ms) {
   if (runs.empty()) throw Error(ErrorCode::kInternal, "audio body without runs");
   std::vector<Run> planned;
@@ -81,8 +79,7 @@ std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler, std::ve
       r.resampler = std::make_unique<audio::Resampler>(r.rate, pcm_rate);
   }
   std::shared_ptr<AudioBody> body(new AudioBody(scheduler, std::move(planned), pcm_rate, output,
-                                                out_rate, sentence_silence_ms,
-                                                std::move(log_prefix)));
+                                                out_rate, sentence_silence_ms, chars));
   // The first speech run now, so that a refusal (503, unknown voice) is the response.
   for (std::size_t i = 0; i < body->runs_.size(); ++i) {
     Run& r = body->runs_[i];
@@ -95,13 +92,20 @@ std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler, std::ve
 
 AudioBody::AudioBody(sched::Scheduler& scheduler, std::vector<Run> runs, int pcm_rate,
                      const OutputSpec& output, int out_rate, int sentence_silence_ms,
-                     std::string log_prefix)
+                     std::size_t chars)
     : scheduler_(scheduler),
       runs_(std::move(runs)),
       pcm_rate_(pcm_rate),
       silence_ms_(sentence_silence_ms),
       transcoder_(pcm_rate, output.format, out_rate),
-      log_prefix_(std::move(log_prefix)) {}
+      chars_(chars) {
+  for (const Run& r : runs_) {
+    if (r.pause) continue;
+    engine_ = r.spec.engine;
+    voice_ = r.spec.voice;
+    break;
+  }
+}
 
 Response AudioBody::response(std::shared_ptr<BodySource> body, const OutputSpec& output, int rate) {
   Response r;
@@ -281,16 +285,21 @@ double AudioBody::audio_seconds() const {
   return static_cast<double>(pcm_bytes_) / 2.0 / pcm_rate_;
 }
 
-void AudioBody::finished(bool complete, std::size_t bytes_sent) {
-  const auto ms = [&](Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(t - created_).count();
-  };
-  obs::log_info(
-      "{} format={} rate={} status={} bytes={} audio={:.2f}s ttfa={:.1f}ms "
-      "total={:.1f}ms{}",
-      log_prefix_, audio::to_string(transcoder_.format()), transcoder_.out_rate(),
-      complete ? 200 : 499, bytes_sent, audio_seconds(), pcm_bytes_ > 0 ? ms(first_audio_) : -1.0,
-      ms(Clock::now()), complete ? "" : " (incomplete)");
+void AudioBody::describe(RequestRecord& record) const {
+  record.engine = engine_;
+  record.voice = voice_;
+  record.format = audio::to_string(transcoder_.format());
+  record.sample_rate = transcoder_.out_rate();
+  record.chars = chars_;
+  record.audio_seconds = audio_seconds();
+  if (pcm_bytes_ > 0)
+    record.first_audio_seconds = std::chrono::duration<double>(first_audio_ - created_).count();
+  for (const Run& r : runs_) {
+    if (r.pause || !r.handle) continue;
+    if (const double wait = r.handle.queue_wait_seconds(); wait >= 0)
+      record.queue_wait_seconds = wait;
+    break;
+  }
 }
 
 }  // namespace lector::api

@@ -44,15 +44,15 @@ struct AudioRun {
 class AudioBody final : public BodySource {
  public:
   // Checks that the output can carry the voice's rate, then submits `request`; throws
-  // lector::Error (kBadParameter, kOverloaded, kUnavailable, ...) when refused. `log_prefix`
-  // starts the access-log line written when the response ends.
+  // lector::Error (kBadParameter, kOverloaded, kUnavailable, ...) when refused. `chars`: the
+  // text's length, for the request's record (0 when not known).
   static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler,
                                           sched::SynthesisRequest request, OutputSpec output,
-                                          std::string log_prefix, int sentence_silence_ms = 0);
+                                          std::size_t chars, int sentence_silence_ms = 0);
   // The runs in order, at least one. The body's rate is the requested sample_rate, else the
   // first speech run's native rate; runs at another rate are resampled to it.
   static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler, std::vector<AudioRun> runs,
-                                          OutputSpec output, std::string log_prefix,
+                                          OutputSpec output, std::size_t chars,
                                           int sentence_silence_ms = 0);
 
   State next(std::string& out) override;
@@ -60,7 +60,7 @@ class AudioBody final : public BodySource {
   void cancel() override;
   std::string error() const override;
   ErrorCode error_code() const override { return error_code_; }
-  void finished(bool complete, std::size_t bytes_sent) override;
+  void describe(RequestRecord& record) const override;
 
   // For an open request (a streamed upload; the body's only run): more text, and the end of
   // the text.
@@ -91,8 +91,7 @@ class AudioBody final : public BodySource {
     bool data = false;                            // the handle has delivered audio
   };
   AudioBody(sched::Scheduler& scheduler, std::vector<Run> runs, int pcm_rate,
-            const OutputSpec& output, int out_rate, int sentence_silence_ms,
-            std::string log_prefix);
+            const OutputSpec& output, int out_rate, int sentence_silence_ms, std::size_t chars);
 
   // Submits run `i`; false (with the error kept) when the scheduler refuses it.
   bool submit(std::size_t i);
@@ -108,7 +107,9 @@ class AudioBody final : public BodySource {
   const int pcm_rate_;  // the rate the transcoder takes
   const int silence_ms_;
   audio::Transcoder transcoder_;
-  std::string log_prefix_;
+  std::string engine_;  // of the first speech run, for the record
+  std::string voice_;
+  const std::size_t chars_;
   std::function<void()> waker_;
   std::string pcm_;    // scratch: PCM taken from a request, before encoding
   std::string mixed_;  // scratch: PCM with silences, resampled

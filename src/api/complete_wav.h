@@ -22,9 +22,7 @@ class CompleteWavBody final : public BodySource {
   void cancel() override { wav_->cancel(); }
   std::string error() const override { return wav_->error(); }
   ErrorCode error_code() const override { return wav_->error_code(); }
-  void finished(bool complete, std::size_t bytes_sent) override {
-    wav_->finished(complete, bytes_sent);
-  }
+  void describe(RequestRecord& record) const override { wav_->describe(record); }
 
  private:
   std::shared_ptr<AudioBody> wav_;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/request_record.h"
 #include "core/error.h"
 #include "core/usage.h"
 
@@ -27,6 +28,7 @@ struct HttpRequest {
   std::string body;
   std::string content_type;  // of the body, as sent
   std::string peer;          // client address, for the log
+  std::string id;            // X-Request-Id: the client's if valid, else generated
   // Request headers, names lower-case, in the order sent.
   std::vector<std::pair<std::string, std::string>> headers;
 
@@ -63,8 +65,9 @@ class BodySource {
   // What a failure before any byte was sent is: kEngineFailed, or kBadParameter when the
   // client's own input (an uploaded text) was bad. The transport renders it by the error table.
   virtual ErrorCode error_code() const { return ErrorCode::kEngineFailed; }
-  // Called once by the transport when the response is over (for the access log).
-  virtual void finished(bool complete, std::size_t bytes_sent) = 0;
+  // Called once by the transport when the response is over: adds what the body knows of
+  // the synthesis (engine, voice, audio, time to first audio) to the request's record.
+  virtual void describe(RequestRecord& record) const = 0;
 };
 
 struct Response {
@@ -73,6 +76,7 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<BodySource> stream;  // when set, `body` is empty and the body is streamed
+  std::optional<ErrorCode> error;      // set by Api::error_response: what the status means
 };
 
 // Text arriving in a request body while its audio already streams back (POST /tts with a
@@ -116,6 +120,9 @@ class WsSession {
   virtual void set_waker(std::function<void()> waker) = 0;
   // The client is gone: cancel everything in flight.
   virtual void on_disconnect() = 0;
+  // Nothing in flight and nothing left to send: the transport may close the socket when the
+  // server shuts down.
+  virtual bool idle() const = 0;
 };
 
 // Request parameters by name, as text (query values, or JSON values rendered as text).

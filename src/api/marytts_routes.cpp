@@ -110,22 +110,19 @@ Response process(Api& api, const HttpRequest& request) {
     }
     throw;
   }
-  std::string prefix = "req=" + std::to_string(api.next_request_number()) +
-                       " peer=" + request.peer + " route=/process engine=" + req.engine +
-                       " voice=" + req.voice;
   const OutputSpec wav{audio::Format::kWav, 0};
   const int silence_ms = static_cast<int>(api.config().sentence_silence * 1000.0 + 0.5);
   std::shared_ptr<AudioBody> body;
   req.usage = request.usage;
   if (input_type == "SSML") {
-    body = ssml_body(api, *text, req, wav, std::move(prefix),
+    body = ssml_body(api, *text, req, wav, text::count_code_points(*text),
                      SsmlOptions{"INPUT_TEXT", 0, silence_ms});
   } else {
     const std::string clean = api.clean_text(*text, "INPUT_TEXT");
     req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
     if (req.segments.empty()) throw bad_parameter("INPUT_TEXT", "has nothing to speak");
-    prefix += " chars=" + std::to_string(text::count_code_points(clean));
-    body = AudioBody::start(api.scheduler(), std::move(req), wav, std::move(prefix), silence_ms);
+    body = AudioBody::start(api.scheduler(), std::move(req), wav, text::count_code_points(clean),
+                            silence_ms);
   }
   const int rate = body->output_rate();
   if (audio == "WAVE") return AudioBody::response(std::move(body), wav, rate);

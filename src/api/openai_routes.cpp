@@ -113,21 +113,16 @@ Response speech(Api& api, const HttpRequest& request) {
                         "unknown stream format " + quote(*stream_format) + "; one of audio, sse");
 
   const std::size_t chars = text::count_code_points(ssml ? *input : text);
-  std::string prefix = "req=" + std::to_string(api.next_request_number()) +
-                       " peer=" + request.peer + " route=/v1/audio/speech engine=" + req.engine +
-                       " voice=" + req.voice + " chars=" + std::to_string(chars);
   std::shared_ptr<AudioBody> audio;
   if (ssml) {
-    audio = ssml_body(api, *input, req, output, std::move(prefix),
+    audio = ssml_body(api, *input, req, output, chars,
                       SsmlOptions{"input", api.config().openai_max_input, silence_ms});
   } else {
     text::SegmenterOptions segmenter = api.config().segmenter;
     if (silence_ms > 0) segmenter.first_fragment_min_words = 0;
     req.segments = text::split_segments(text, api.language_of(req), segmenter);
     if (req.segments.empty()) throw bad_parameter("input", "has nothing to speak");
-    prefix += " segments=" + std::to_string(req.segments.size());
-    audio =
-        AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix), silence_ms);
+    audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms);
   }
   if (stream_format && *stream_format == "sse")
     return SseBody::response(std::make_shared<SseBody>(std::move(audio), chars));

@@ -19,5 +19,7 @@ void add_openai_routes(RouteTable& routes, Api& api);
 
 // GET|POST /process, GET /locales, /version, /marytts/voices (marytts_routes.cpp).
 void add_marytts_routes(RouteTable& routes, Api& api);
+// /livez, /readyz and /metrics (ops_routes.cpp).
+void add_ops_routes(RouteTable& routes, Api& api);
 
 }  // namespace lector::api

@@ -26,9 +26,7 @@ class SseBody final : public BodySource {
   void cancel() override { audio_->cancel(); }
   std::string error() const override { return audio_->error(); }
   ErrorCode error_code() const override { return audio_->error_code(); }
-  void finished(bool complete, std::size_t bytes_sent) override {
-    audio_->finished(complete, bytes_sent);
-  }
+  void describe(RequestRecord& record) const override { audio_->describe(record); }
 
   static Response response(std::shared_ptr<SseBody> body);
 

@@ -103,13 +103,9 @@ std::vector<AudioRun> ssml_runs(Api& api, std::string_view document,
 
 std::shared_ptr<AudioBody> ssml_body(Api& api, std::string_view document,
                                      const sched::SynthesisRequest& base, const OutputSpec& output,
-                                     std::string log_prefix, const SsmlOptions& options) {
+                                     std::size_t chars, const SsmlOptions& options) {
   std::vector<AudioRun> runs = ssml_runs(api, document, base, options);
-  std::size_t segments = 0;
-  for (const AudioRun& r : runs) segments += r.request.segments.size();
-  log_prefix +=
-      " ssml=1 runs=" + std::to_string(runs.size()) + " segments=" + std::to_string(segments);
-  return AudioBody::start(api.scheduler(), std::move(runs), output, std::move(log_prefix),
+  return AudioBody::start(api.scheduler(), std::move(runs), output, chars,
                           options.sentence_silence_ms);
 }
 

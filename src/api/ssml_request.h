@@ -43,11 +43,10 @@ std::vector<AudioRun> ssml_runs(Api& api, std::string_view document,
                                 const sched::SynthesisRequest& base, const SsmlOptions& options);
 
 // ssml_runs, started as one response body (the first speech run is submitted: a refusal
-// throws, e.g. kOverloaded). `log_prefix` as for AudioBody::start; the run and segment counts
-// are added to it.
+// throws, e.g. kOverloaded). `chars`: the document's length, for the request's record.
 std::shared_ptr<AudioBody> ssml_body(Api& api, std::string_view document,
                                      const sched::SynthesisRequest& base, const OutputSpec& output,
-                                     std::string log_prefix, const SsmlOptions& options);
+                                     std::size_t chars, const SsmlOptions& options);
 
 // Whether a request's text is to be read as SSML: as the request says (`ssml=1`, MaryTTS's
 // INPUT_TYPE=SSML; `ssml=0` forces plain text), else when the text starts with <speak

@@ -14,12 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string log_prefix(Api& api, const HttpRequest& request, std::string_view route,
-                       const sched::SynthesisRequest& req) {
-  return "req=" + std::to_string(api.next_request_number()) + " peer=" + request.peer +
-         " route=" + std::string(route) + " engine=" + req.engine + " voice=" + req.voice;
-}
-
 // `ssml`: 1 reads the text as SSML, 0 as plain text; absent, a text starting with <speak is
 // SSML.
 std::optional<bool> ssml_param(const ParamLookup& params) {
@@ -63,10 +57,8 @@ Response tts(Api& api, const HttpRequest& request) {
     sched::SynthesisRequest base = api.resolve(params);
     base.usage = request.usage;
     const OutputSpec output = output_params(params, OutputSpec{});
-    std::string prefix = log_prefix(api, request, "/tts", base) +
-                         " chars=" + std::to_string(text::count_code_points(*raw));
-    auto audio =
-        ssml_body(api, *raw, base, output, std::move(prefix), SsmlOptions{"text", 0, silence_ms});
+    auto audio = ssml_body(api, *raw, base, output, text::count_code_points(*raw),
+                           SsmlOptions{"text", 0, silence_ms});
     const int rate = audio->output_rate();
     return AudioBody::response(std::move(audio), output, rate);
   }
@@ -77,11 +69,8 @@ Response tts(Api& api, const HttpRequest& request) {
   req.segments = text::split_segments(clean, api.language_of(req), segmenter(api, silence_ms));
   if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
-  std::string prefix = log_prefix(api, request, "/tts", req) +
-                       " chars=" + std::to_string(text::count_code_points(clean)) +
-                       " segments=" + std::to_string(req.segments.size());
-  auto audio =
-      AudioBody::start(api.scheduler(), std::move(req), output, std::move(prefix), silence_ms);
+  auto audio = AudioBody::start(api.scheduler(), std::move(req), output,
+                                text::count_code_points(clean), silence_ms);
   const int rate = audio->output_rate();
   return AudioBody::response(std::move(audio), output, rate);
 }
@@ -106,8 +95,8 @@ std::variant<Upload, Response> Api::open_upload(HttpRequest& head) noexcept {
         const OutputSpec output = output_params(params, OutputSpec{});
         req.open = true;
         const std::string language = language_of(req);
-        std::string prefix = log_prefix(*this, head, "POST/tts(upload)", req);
-        auto source = AudioBody::start(scheduler_, std::move(req), output, std::move(prefix));
+        // The text's length is not known yet: 0 in the request's record.
+        auto source = AudioBody::start(scheduler_, std::move(req), output, 0);
         const int rate = source->output_rate();
         sink = std::make_shared<TextUpload>(source, language, config_.segmenter,
                                             config_.max_text_chars);

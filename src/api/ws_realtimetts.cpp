@@ -13,6 +13,7 @@
 #include "api/ws_sessions.h"
 #include "audio/wav.h"
 #include "obs/log.h"
+#include "text/utf8.h"
 
 namespace lector::api {
 namespace {
@@ -26,16 +27,32 @@ constexpr std::size_t kAudioPiece = 8192;
 class Pending {
  public:
   using State = sched::RequestHandle::State;
-  Pending(Api& api, sched::SynthesisRequest request, const std::function<void()>& waker)
-      : request_(api.scheduler().submit(std::move(request))) {
+  using Clock = std::chrono::steady_clock;
+  Pending(Api& api, sched::SynthesisRequest request, const std::function<void()>& waker,
+          std::uint64_t n, Clock::time_point at, std::size_t text_chars)
+      : number(n),
+        started(at),
+        chars(text_chars),
+        engine(request.engine),
+        voice(request.voice),
+        request_(api.scheduler().submit(std::move(request))) {
     request_.set_waker(waker);
   }
   State take(std::string& pcm) { return request_.take(pcm, nullptr, 128 * 1024); }
   void cancel() { request_.cancel(); }
   int sample_rate() const { return request_.sample_rate(); }
   std::string error() const { return request_.error(); }
+  double queue_wait_seconds() const { return request_.queue_wait_seconds(); }
 
+  const std::uint64_t number;
+  const Clock::time_point started;
+  const std::size_t chars;
+  const std::string engine;
+  const std::string voice;
   bool header_sent = false;
+  std::size_t pcm_bytes = 0;  // PCM sent (after the header)
+  std::size_t bytes = 0;      // message bytes sent, JSON and base64 included
+  Clock::time_point first_audio{};
 
  private:
   sched::RequestHandle request_;
@@ -49,8 +66,8 @@ std::string_view trim(std::string_view s) {
 
 class RealtimeTtsSession final : public WsSession {
  public:
-  RealtimeTtsSession(Api& api, std::shared_ptr<UsageMeter> usage)
-      : api_(api), usage_(std::move(usage)) {}
+  RealtimeTtsSession(Api& api, const HttpRequest& upgrade)
+      : api_(api), usage_(upgrade.usage), upgrade_(upgrade) {}
   ~RealtimeTtsSession() override { on_disconnect(); }
 
   void on_message(std::string_view data, bool binary) override {
@@ -61,6 +78,9 @@ class RealtimeTtsSession final : public WsSession {
       on_disconnect();
       return;
     }
+    // Every text message is an utterance, with a line in the log even when refused.
+    const auto started = Pending::Clock::now();
+    const std::uint64_t n = ++count_;
     try {
       if (binary)
         throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send text");
@@ -69,8 +89,12 @@ class RealtimeTtsSession final : public WsSession {
       req.usage = usage_;
       req.segments = text::split_segments(clean, api_.language_of(req), api_.config().segmenter);
       if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
-      queue_.emplace_back(api_, std::move(req), waker_);
+      queue_.emplace_back(api_, std::move(req), waker_, n, started, text::count_code_points(clean));
     } catch (const Error& e) {
+      RequestRecord r = utterance_record(upgrade_, n, error_spec(e.code()).http_status,
+                                         RequestEnd::kComplete, started);
+      r.error = e.code();
+      api_.request_done(r);
       error(e.what());
     } catch (const std::exception& e) {
       obs::log_error("/ws: internal error: {}", e.what());
@@ -86,20 +110,25 @@ class RealtimeTtsSession final : public WsSession {
       const std::size_t header = pcm.size();
       const auto state = p.take(pcm);
       if (pcm.size() > header) {
+        if (!p.header_sent) p.first_audio = Pending::Clock::now();
         p.header_sent = true;
+        p.pcm_bytes += pcm.size() - header;
         for (std::size_t off = 0; off < pcm.size(); off += kAudioPiece) {
           json m = {{"audioOutput",
                      {{"audio", base64(std::string_view(pcm).substr(off, kAudioPiece))},
                       {"format", "wav"},
                       {"sampleRate", p.sample_rate()}}}};
           outbox_.push_back(WsMessage{false, dump_json(m)});
+          p.bytes += outbox_.back().data.size();
         }
       }
       if (state == Pending::State::kEnd) {
         outbox_.push_back(WsMessage{false, dump_json({{"finalOutput", {{"isFinal", true}}}})});
+        record(p, RequestEnd::kComplete);
         queue_.pop_front();
       } else if (state == Pending::State::kFailed) {
         error(p.error());
+        record(p, RequestEnd::kFailed);
         queue_.pop_front();
       } else if (state == Pending::State::kPending) {
         break;
@@ -115,11 +144,36 @@ class RealtimeTtsSession final : public WsSession {
   Clock::time_point deadline() const override { return Clock::time_point::max(); }
   void set_waker(std::function<void()> waker) override { waker_ = std::move(waker); }
   void on_disconnect() override {
-    for (Pending& p : queue_) p.cancel();
+    const RequestEnd end = api_.cutting() ? RequestEnd::kShutdown : RequestEnd::kClientGone;
+    for (Pending& p : queue_) {
+      p.cancel();
+      record(p, end);
+    }
     queue_.clear();
   }
+  bool idle() const override { return queue_.empty() && outbox_.empty(); }
 
  private:
+  void record(const Pending& p, RequestEnd end) {
+    int status = 200;
+    if (end == RequestEnd::kFailed) status = 500;
+    if (end == RequestEnd::kShutdown) status = 503;
+    if (end == RequestEnd::kClientGone) status = 499;
+    RequestRecord r = utterance_record(upgrade_, p.number, status, end, p.started);
+    if (end == RequestEnd::kFailed) r.error = ErrorCode::kEngineFailed;
+    r.bytes = p.bytes;
+    r.engine = p.engine;
+    r.voice = p.voice;
+    r.format = "wav";
+    r.sample_rate = p.sample_rate();
+    r.chars = p.chars;
+    r.audio_seconds = static_cast<double>(p.pcm_bytes) / 2.0 / p.sample_rate();
+    if (p.first_audio != Pending::Clock::time_point{})
+      r.first_audio_seconds = std::chrono::duration<double>(p.first_audio - p.started).count();
+    if (const double wait = p.queue_wait_seconds(); wait >= 0) r.queue_wait_seconds = wait;
+    api_.request_done(r);
+  }
+
   // The protocol's error shape: {"error": message}.
   void error(const std::string& message) {
     outbox_.push_back(WsMessage{false, dump_json({{"error", message}})});
@@ -127,6 +181,8 @@ class RealtimeTtsSession final : public WsSession {
 
   Api& api_;
   std::shared_ptr<UsageMeter> usage_;  // the API key's account, charged per message
+  const HttpRequest upgrade_;
+  std::uint64_t count_ = 0;
   std::deque<Pending> queue_;
   std::deque<WsMessage> outbox_;
   std::function<void()> waker_;
@@ -135,8 +191,8 @@ class RealtimeTtsSession final : public WsSession {
 
 }  // namespace
 
-std::unique_ptr<WsSession> make_realtimetts_session(Api& api, std::shared_ptr<UsageMeter> usage) {
-  return std::make_unique<RealtimeTtsSession>(api, std::move(usage));
+std::unique_ptr<WsSession> make_realtimetts_session(Api& api, const HttpRequest& upgrade) {
+  return std::make_unique<RealtimeTtsSession>(api, upgrade);
 }
 
 }  // namespace lector::api

@@ -41,7 +41,11 @@ class Utterance {
   Utterance(Api& api, sched::SynthesisRequest request, const OutputSpec& output,
             const std::function<void()>& waker, std::uint64_t n, Clock::time_point text_at,
             int silence)
-      : number(n), silence_ms(silence), first_text(text_at) {
+      : number(n),
+        silence_ms(silence),
+        first_text(text_at),
+        engine(request.engine),
+        voice(request.voice) {
     request.open = true;
     request_ = api.scheduler().submit(std::move(request));
     request_.set_waker(waker);
@@ -90,15 +94,19 @@ class Utterance {
            2;
   }
   std::string segment_text(std::size_t i) const { return i < segments.size() ? segments[i] : ""; }
+  double queue_wait_seconds() const { return request_.queue_wait_seconds(); }
 
   const std::uint64_t number;
   const int silence_ms;               // sentence_silence: zeros after each segment end
   std::size_t silence_bytes = 0;      // zeros handed to the client
   std::vector<std::string> segments;  // texts, by segment index
   std::size_t sent_bytes = 0;         // PCM bytes of the request handed to the client
+  std::size_t encoded_bytes = 0;      // bytes of audio messages, as the client gets them
   bool announced = false;
   const Clock::time_point first_text;
   Clock::time_point first_audio{};
+  const std::string engine;
+  const std::string voice;
 
  private:
   sched::RequestHandle request_;
@@ -107,7 +115,8 @@ class Utterance {
 
 class StreamSession final : public WsSession {
  public:
-  StreamSession(Api& api, std::shared_ptr<UsageMeter> usage) : api_(api), usage_(std::move(usage)) {
+  StreamSession(Api& api, const HttpRequest& upgrade)
+      : api_(api), usage_(upgrade.usage), upgrade_(upgrade) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
     silence_ms_ = static_cast<int>(std::lround(api_.config().sentence_silence * 1000));
     config_.usage = usage_;
@@ -151,10 +160,15 @@ class StreamSession final : public WsSession {
   void set_waker(std::function<void()> waker) override { waker_ = std::move(waker); }
 
   void on_disconnect() override {
-    for (Utterance& u : utterances_) u.cancel();
+    const RequestEnd end = api_.cutting() ? RequestEnd::kShutdown : RequestEnd::kClientGone;
+    for (Utterance& u : utterances_) {
+      u.cancel();
+      record(u, end);
+    }
     utterances_.clear();
     open_ = nullptr;
   }
+  bool idle() const override { return utterances_.empty() && outbox_.empty(); }
 
  private:
   void handle(std::string_view data, bool binary) {
@@ -245,6 +259,7 @@ class StreamSession final : public WsSession {
     std::uint64_t last = 0;
     for (Utterance& u : utterances_) {
       u.cancel();
+      record(u, RequestEnd::kBargeIn);
       last = u.number;
     }
     utterances_.clear();
@@ -271,8 +286,20 @@ class StreamSession final : public WsSession {
   void append(std::vector<std::string> segments) {
     if (segments.empty()) return;
     if (!open_) {
-      utterances_.emplace_back(api_, config_, output_, waker_, ++utterance_count_,
-                               first_text_set_ ? first_text_ : Clock::now(), silence_ms_);
+      const Clock::time_point started = first_text_set_ ? first_text_ : Clock::now();
+      try {
+        utterances_.emplace_back(api_, config_, output_, waker_, ++utterance_count_, started,
+                                 silence_ms_);
+      } catch (const Error& e) {
+        // Refused (overloaded, shutting down): an utterance that never started, still one
+        // line in the log and a rejection in the metrics.
+        RequestRecord r =
+            utterance_record(upgrade_, utterance_count_, error_spec(e.code()).http_status,
+                             RequestEnd::kComplete, started);
+        r.error = e.code();
+        api_.request_done(r);
+        throw;
+      }
       first_text_set_ = false;
       open_ = &utterances_.back();
     }
@@ -308,11 +335,14 @@ class StreamSession final : public WsSession {
       if (state == Utterance::State::kEnd) {
         std::string tail;
         u.finish(tail);
+        u.encoded_bytes += tail.size();
         push_encoded(tail);
         push_done(u);
+        record(u, RequestEnd::kComplete);
         utterances_.pop_front();
       } else if (state == Utterance::State::kFailed) {
         error(ErrorCode::kEngineFailed, u.error());
+        record(u, RequestEnd::kFailed);
         if (open_ == &u) open_ = nullptr;
         utterances_.pop_front();
       } else {
@@ -372,7 +402,28 @@ class StreamSession final : public WsSession {
     u.sent_bytes += pcm.size();
     encoded_.clear();
     u.encode(pcm, encoded_);
+    u.encoded_bytes += encoded_.size();
     push_encoded(encoded_);
+  }
+
+  // The utterance is over: its log line and metrics.
+  void record(const Utterance& u, RequestEnd end) {
+    int status = 200;
+    if (end == RequestEnd::kFailed) status = 500;
+    if (end == RequestEnd::kShutdown) status = 503;
+    if (end == RequestEnd::kClientGone || end == RequestEnd::kBargeIn) status = 499;
+    RequestRecord r = utterance_record(upgrade_, u.number, status, end, u.first_text);
+    if (end == RequestEnd::kFailed) r.error = ErrorCode::kEngineFailed;
+    r.bytes = u.encoded_bytes;
+    r.engine = u.engine;
+    r.voice = u.voice;
+    r.format = u.encoding();
+    r.sample_rate = u.output_rate();
+    r.audio_seconds = u.seconds(u.sent_bytes);
+    if (u.first_audio != Clock::time_point{})
+      r.first_audio_seconds = std::chrono::duration<double>(u.first_audio - u.first_text).count();
+    if (const double wait = u.queue_wait_seconds(); wait >= 0) r.queue_wait_seconds = wait;
+    api_.request_done(r);
   }
 
   void push_encoded(std::string_view bytes) {
@@ -388,6 +439,7 @@ class StreamSession final : public WsSession {
 
   Api& api_;
   std::shared_ptr<UsageMeter> usage_;  // the API key's account, charged per utterance
+  const HttpRequest upgrade_;
   sched::SynthesisRequest config_;
   OutputSpec output_;
   std::string encoded_;  // scratch for push_audio
@@ -411,8 +463,8 @@ class StreamSession final : public WsSession {
 
 }  // namespace
 
-std::unique_ptr<WsSession> make_stream_session(Api& api, std::shared_ptr<UsageMeter> usage) {
-  return std::make_unique<StreamSession>(api, std::move(usage));
+std::unique_ptr<WsSession> make_stream_session(Api& api, const HttpRequest& upgrade) {
+  return std::make_unique<StreamSession>(api, upgrade);
 }
 
 }  // namespace lector::api

@@ -16,8 +16,8 @@
 
 #include "access/access.h"
 #include "api/api.h"
-#include "app/remote_flags.h"
 #include "app/config.h"
+#include "app/remote_flags.h"
 #include "engine/engine.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -235,6 +235,18 @@ int run(int argc, char** argv) {
   bool print_config = false;
   serve->add_flag("--print-config", print_config,
                   "Print the effective configuration as TOML and exit");
+  std::string log_format = "text";
+  serve
+      ->add_option("--log-format", log_format,
+                   "text, or json: one JSON object per line (request lines with their fields)")
+      ->capture_default_str();
+  int drain_timeout_s = static_cast<int>(http_config.drain_timeout.count());
+  serve
+      ->add_option("--drain-timeout", drain_timeout_s,
+                   "Seconds running streams get to finish after SIGTERM/SIGINT before they are "
+                   "cut")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
 
   // worker
   auto* worker =
@@ -298,9 +310,13 @@ int run(int argc, char** argv) {
   };
 
   try {
-    lector::obs::init_logging(log_level);
+    lector::obs::init_logging(log_level, log_format);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lector serve: %s: %s\n", from("log-level").c_str(), e.what());
+    std::fprintf(
+        stderr, "lector serve: %s: %s\n",
+        from(std::string(e.what()).find("format") != std::string::npos ? "log-format" : "log-level")
+            .c_str(),
+        e.what());
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
@@ -309,6 +325,7 @@ int run(int argc, char** argv) {
   http_config.write_timeout = std::chrono::seconds(write_timeout_s);
   http_config.header_timeout = std::chrono::seconds(header_timeout_s);
   http_config.idle_timeout = std::chrono::seconds(idle_timeout_s);
+  http_config.drain_timeout = std::chrono::seconds(drain_timeout_s);
   const auto built_in = lector::engine::engine_names();
   std::vector<lector::app::RemoteEngineFlag> remote_engines;
   try {
@@ -442,9 +459,11 @@ int run(int argc, char** argv) {
           "--zeroconf: there is no Wyoming server to announce (--wyoming-port 0)");
     }
     server.run();
+    // Drained (or stopped): the workers go, and the exit status is 0.
     announcement.reset();
     if (wyoming) wyoming->stop();
     scheduler.stop();
+    lector::obs::log_info("workers stopped; exiting");
   } catch (const std::exception& e) {
     lector::obs::log_error("{}", e.what());
     return 1;

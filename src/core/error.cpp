@@ -26,6 +26,8 @@ constexpr std::array kTable = {
     Row{ErrorCode::kQuotaExceeded, {429, "insufficient_quota", 1008, true}},
     Row{ErrorCode::kOverloaded, {503, "overloaded", 1013, true}},
     Row{ErrorCode::kUnavailable, {503, "unavailable", 1013, true}},
+    // 1001 "going away": the WebSocket close code for a server that shuts down.
+    Row{ErrorCode::kShuttingDown, {503, "shutting_down", 1001, true}},
     Row{ErrorCode::kEngineFailed, {500, "synthesis_failed", 1011, false}},
     Row{ErrorCode::kInternal, {500, "internal", 1011, false}},
 };

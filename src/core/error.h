@@ -10,8 +10,8 @@
 //                 socket stays open.
 //   /ws           {"error": "<message>"} (RealtimeTTS's shape); the socket stays open.
 //   A WebSocket closed for an error uses the table's close code (1007 invalid UTF-8, 1009 too
-//   big, 1008 policy, 1011 internal, 1013 try again later); Beast itself closes with 1007 and
-//   1009 for frames it rejects.
+//   big, 1008 policy, 1011 internal, 1013 try again later, 1001 shutting down); Beast itself
+//   closes with 1007 and 1009 for frames it rejects.
 //   401 also carries WWW-Authenticate: Bearer. The 401/403/429 codes are OpenAI's own
 //   (invalid_api_key, rate_limit_exceeded, insufficient_quota), so OpenAI clients recognise them.
 //
@@ -38,6 +38,7 @@ enum class ErrorCode {
   kQuotaExceeded,    // the key's daily audio seconds are used up
   kOverloaded,       // admission queue full
   kUnavailable,      // engine has no live worker
+  kShuttingDown,     // the server drains before it exits: new synthesis goes elsewhere
   kEngineFailed,     // synthesis failed after retry
   kInternal,         // a bug
 };

@@ -33,9 +33,9 @@ std::string redact_url(std::string_view url);
 
 // The voices an upstream lists at GET /v1/audio/voices, in either shape seen in the wild:
 // {"voices": ["af_bella", ...]} (Kokoro-FastAPI) or {"voices": [{"id", "name" or
-// "display_name", "language" or "languages", "gender"}, ...]} (Lector, speaches). Entries without a usable name are skipped;
-// duplicates keep the first. Every voice gets `sample_rate`. Throws lector::Error(kEngineFailed)
-// when the body is not JSON of one of those shapes.
+// "display_name", "language" or "languages", "gender"}, ...]} (Lector, speaches). Entries without a
+// usable name are skipped; duplicates keep the first. Every voice gets `sample_rate`. Throws
+// lector::Error(kEngineFailed) when the body is not JSON of one of those shapes.
 std::vector<VoiceInfo> parse_voice_list(std::string_view body, int sample_rate);
 
 // OpenAI's voice names, for an upstream that does not list its own (OpenAI itself does not).

@@ -1,7 +1,8 @@
 // The HTTP transport: listener (connection cap), sessions (deadlines, routing to api::Api,
-// WebSocket hand-over), the chunked streaming writer and its disconnect watcher. Longer than
-// the usual ~450 lines: these pieces share file-local Beast types and state, and another
-// translation unit including Beast would cost more build time than the split would save.
+// WebSocket hand-over), the chunked streaming writer and its disconnect watcher, and the drain
+// on SIGTERM/SIGINT. Longer than ~450 lines on purpose: Beast is slow to compile, so it stays
+// in as few translation units as possible (docs/ARCHITECTURE.md); the pieces that need no
+// Beast live beside it (stream_tracker, request_id, target).
 
 #include "http/server.h"
 
@@ -18,6 +19,8 @@
 #include "api/api.h"
 #include "core/error.h"
 #include "http/log_exception.h"
+#include "http/request_id.h"
+#include "http/stream_tracker.h"
 #include "http/target.h"
 #include "http/websocket.h"
 #include "obs/log.h"
@@ -38,6 +41,10 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::atomic<std::size_t> connections{0};  // sessions running (--max-connections)
   net::signal_set signals{ioc, SIGINT, SIGTERM};
+  StreamTracker tracker;
+  RequestIds ids;
+  bool drain_started = false;        // signal handler only
+  std::atomic<bool> cut_now{false};  // a second signal: cut at once
 };
 
 namespace {
@@ -143,11 +150,11 @@ net::awaitable<bool> write_simple(beast::tcp_stream& stream, const api::Response
   co_return !ec && keep_alive;
 }
 
-// Streams a BodySource as a chunked response (raw, ended by closing, for HTTP/1.0). Returns whether
-// the connection can be reused.
+// Streams a BodySource as a chunked response (raw, ended by closing, for HTTP/1.0), and fills
+// `record` with how it ended. Returns whether the connection can be reused.
 net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& stream,
                                   beast::flat_buffer& buffer, api::Response& r,
-                                  std::string_view path, unsigned version, bool keep_alive,
+                                  api::RequestRecord& record, unsigned version, bool keep_alive,
                                   RequestParser* parser = nullptr,
                                   std::shared_ptr<api::UploadSink> upload = nullptr) {
   auto ex = co_await net::this_coro::executor;
@@ -156,6 +163,27 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   src->set_waker([wakeup, ex] { net::post(ex, [wakeup] { wakeup->timer.cancel(); }); });
 
   auto watch = std::make_shared<Watch>(ex);
+  // At the drain deadline the stream ends as if the client had left, and its socket closes.
+  // Posted to this strand, so it may run after the stream ended: then `alive` is false.
+  struct CutState {
+    bool alive = true;
+    bool cut = false;
+  };
+  auto cut_state = std::make_shared<CutState>();
+  TrackedStream tracked(
+      impl.tracker, [] {},
+      [=, &stream] {
+        net::post(ex, [=, &stream] {
+          if (!cut_state->alive) return;
+          cut_state->cut = true;
+          watch->peer_gone = true;
+          if (upload) upload->abort();
+          src->cancel();
+          wakeup->timer.cancel();
+          beast::error_code ignored;
+          stream.socket().close(ignored);
+        });
+      });
   stream.expires_never();
   net::co_spawn(ex, watch_peer(stream, buffer, watch, src, wakeup, parser, upload),
                 log_exception("client watcher", [watch, src, wakeup, upload](bool failed) {
@@ -178,11 +206,20 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     stream.socket().cancel(ignored);
     while (!watch->done) co_await watch->done_timer.async_wait(kTupleAwaitable);
   };
+  // The end of the stream for the record, however it came.
+  auto finish = [&](int status, api::RequestEnd end, std::size_t bytes) {
+    cut_state->alive = false;
+    record.status = status;
+    record.end = end;
+    record.bytes = bytes;
+    src->describe(record);
+  };
 
   std::string out;
   std::size_t sent = 0;
   bool complete = false;
   bool headers_sent = false;
+  beast::error_code write_error;
   const bool chunked = version >= 11;
 
   // Pulls the next piece of body, waiting while the source has nothing yet. Once the client is
@@ -199,9 +236,11 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto state = co_await pull();
   if (state == api::BodySource::State::kFailed && !watch->peer_gone) {
     // Nothing was sent yet, so the client can still get a proper error.
-    api::Response err = impl.api.error_response(src->error_code(), src->error(), path);
+    api::Response err = impl.api.error_response(src->error_code(), src->error(), record.route);
+    err.headers.emplace_back("X-Request-Id", record.id);
     co_await stop_watcher();
-    src->finished(false, 0);
+    finish(err.status, api::RequestEnd::kComplete, err.body.size());
+    record.error = err.error;
     co_return co_await write_simple(stream, err, version, keep_alive, false,
                                     impl.config.write_timeout);
   }
@@ -215,17 +254,25 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     res.chunked(chunked);
     bhttp::response_serializer<bhttp::empty_body> sr{res};
     stream.expires_after(impl.config.write_timeout);
-    auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kTupleAwaitable);
-    headers_sent = !ec;
+    std::tie(write_error, std::ignore) =
+        co_await bhttp::async_write_header(stream, sr, kTupleAwaitable);
+    headers_sent = !write_error;
   }
 
   while (headers_sent && !watch->peer_gone) {
     if (state == api::BodySource::State::kData) {
       stream.expires_after(impl.config.write_timeout);
-      auto [ec, n] = chunked ? co_await net::async_write(
-                                   stream, bhttp::make_chunk(net::buffer(out)), kTupleAwaitable)
-                             : co_await net::async_write(stream, net::buffer(out), kTupleAwaitable);
-      if (ec) break;
+      // Not one conditional expression: GCC 12 loses the chunk's temporary header across a
+      // co_await inside `?:`, sending the data without its chunk size.
+      if (chunked) {
+        const auto chunk = bhttp::make_chunk(net::buffer(out));
+        std::tie(write_error, std::ignore) =
+            co_await net::async_write(stream, chunk, kTupleAwaitable);
+      } else {
+        std::tie(write_error, std::ignore) =
+            co_await net::async_write(stream, net::buffer(out), kTupleAwaitable);
+      }
+      if (write_error) break;
       sent += out.size();
       out.clear();
     } else if (state == api::BodySource::State::kEnd) {
@@ -234,8 +281,9 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
         break;
       }
       stream.expires_after(impl.config.write_timeout);
-      auto [ec, n] = co_await net::async_write(stream, bhttp::make_chunk_last(), kTupleAwaitable);
-      complete = !ec;
+      std::tie(write_error, std::ignore) =
+          co_await net::async_write(stream, bhttp::make_chunk_last(), kTupleAwaitable);
+      complete = !write_error;
       break;
     } else {
       // Failed mid-stream: end without the last chunk, so the client sees an incomplete body.
@@ -246,7 +294,18 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
 
   co_await stop_watcher();
   if (!complete) src->cancel();
-  src->finished(complete, sent);
+  if (complete) {
+    finish(200, api::RequestEnd::kComplete, sent);
+  } else if (cut_state->cut) {
+    finish(503, api::RequestEnd::kShutdown, sent);
+  } else if (write_error == beast::error::timeout) {
+    finish(499, api::RequestEnd::kWriteTimeout, sent);
+  } else if (watch->peer_gone || write_error || !headers_sent) {
+    finish(499, api::RequestEnd::kClientGone, sent);
+  } else {
+    finish(500, api::RequestEnd::kFailed, sent);
+    record.error = src->error_code();
+  }
   co_return complete&& keep_alive && !watch->peer_gone;
 }
 
@@ -284,6 +343,22 @@ struct ConnectionSlot {
   std::atomic<std::size_t>& count;
 };
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Writes a whole response, with the request's id, and records it.
+net::awaitable<bool> answer(HttpServer::Impl& impl, beast::tcp_stream& stream,
+                            api::Response response, api::RequestRecord& record, unsigned version,
+                            bool keep_alive, bool head_only) {
+  response.headers.emplace_back("X-Request-Id", record.id);
+  record.status = response.status;
+  record.error = response.error;
+  record.bytes = head_only ? 0 : response.body.size();
+  co_return co_await write_simple(stream, response, version, keep_alive, head_only,
+                                  impl.config.write_timeout);
+}
+
 net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
   ConnectionSlot slot(impl.connections);
   const HttpConfig& config = impl.config;
@@ -308,11 +383,17 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     stream.expires_after(config.header_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTupleAwaitable);
     if (!ec) stream.expires_after(config.read_timeout);
+    const auto started = std::chrono::steady_clock::now();
     if (!ec && parser.get()[bhttp::field::expect] == "100-continue") {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, std::ignore) =
           co_await net::async_write(stream, net::buffer(kContinue), kTupleAwaitable);
     }
+    // One record per request, whatever its fate: the access log line and the metrics.
+    api::RequestRecord record;
+    record.id = impl.ids.accept(parser.get()["X-Request-Id"]);
+    record.method = std::string(parser.get().method_string());
+    record.peer = peer;
     // A target that does not parse is answered once the body is read, so the connection
     // stays usable.
     Target target;
@@ -324,6 +405,7 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
         target_error = impl.api.error_response(e.code(), e.what(), parser.get().target());
       }
     }
+    record.route = target.path;
     const bool upload = !ec && !target_error &&
                         api::Api::streams_body(parser.get().method_string(), target.path,
                                                parser.get()[bhttp::field::content_type]);
@@ -335,79 +417,86 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
         ec == net::error::operation_aborted)
       break;
     if (ec) {
-      co_await write_simple(stream, parse_error_response(impl.api, ec, config), 11, false, false,
-                            config.write_timeout);
+      co_await answer(impl, stream, parse_error_response(impl.api, ec, config), record, 11, false,
+                      false);
+      record.total_seconds = seconds_since(started);
+      impl.api.request_done(record);
       break;
     }
 
     auto& req = parser.get();
+    const bool head_only = req.method() == bhttp::verb::head;
+    // While the server drains, every answer closes its connection, so clients and load
+    // balancers move on.
+    bool keep_alive = req.keep_alive() && !impl.tracker.draining();
     if (target_error) {
-      if (!co_await write_simple(stream, *target_error, req.version(), req.keep_alive(),
-                                 req.method() == bhttp::verb::head, config.write_timeout))
-        break;
+      keep_alive = co_await answer(impl, stream, std::move(*target_error), record, req.version(),
+                                   keep_alive, head_only);
+      record.total_seconds = seconds_since(started);
+      impl.api.request_done(record);
+      if (!keep_alive) break;
       continue;
-    }
-    if (beast::websocket::is_upgrade(req)) {
-      api::HttpRequest upgrade;
-      upgrade.method = std::string(req.method_string());
-      upgrade.path = std::move(target.path);
-      upgrade.params = std::move(target.params);
-      upgrade.peer = peer;
-      upgrade.headers = header_list(req);
-      auto opened = impl.api.open_websocket(upgrade);
-      if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
-        co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
-                               impl.api.config().max_ws_message_bytes, config.write_timeout);
-        co_return;
-      }
-      co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false, false,
-                            config.write_timeout);
-      break;
     }
     api::HttpRequest request;
     request.method = std::string(req.method_string());
     request.path = std::move(target.path);
     request.params = std::move(target.params);
-    request.body = std::move(req.body());
     request.content_type = std::string(req[bhttp::field::content_type]);
     request.peer = peer;
+    request.id = record.id;
     request.headers = header_list(req);
+    if (beast::websocket::is_upgrade(req)) {
+      auto opened = impl.api.open_websocket(request);
+      // The api checked the key (api/gate.cpp): its name goes into the log and the metrics.
+      record.key_name = request.key_name;
+      if (auto* ws = std::get_if<std::unique_ptr<api::WsSession>>(&opened)) {
+        // The upgrade itself is not a request of its own in the log: its utterances are.
+        co_await run_websocket(std::move(stream), parser.release(), std::move(*ws),
+                               impl.api.config().max_ws_message_bytes, config.write_timeout,
+                               impl.tracker, record.id);
+        co_return;
+      }
+      co_await answer(impl, stream, std::move(std::get<api::Response>(opened)), record,
+                      req.version(), false, false);
+      record.total_seconds = seconds_since(started);
+      impl.api.request_done(record);
+      break;
+    }
+    request.body = std::move(req.body());
     if (upload) {
       // The body is text to speak, read while the audio streams back. The connection is not
       // reused afterwards: an upload refused early leaves its body unread.
       parser.body_limit(impl.api.config().max_text_chars * 4 + 4096);
       auto opened = impl.api.open_upload(request);
+      record.key_name = request.key_name;
       if (auto* up = std::get_if<api::Upload>(&opened)) {
-        co_await write_stream(impl, stream, buffer, up->response, request.path, req.version(),
-                              false, &parser, std::move(up->sink));
+        up->response.headers.emplace_back("X-Request-Id", record.id);
+        co_await write_stream(impl, stream, buffer, up->response, record, req.version(), false,
+                              &parser, std::move(up->sink));
       } else {
-        co_await write_simple(stream, std::get<api::Response>(opened), req.version(), false, false,
-                              config.write_timeout);
+        co_await answer(impl, stream, std::move(std::get<api::Response>(opened)), record,
+                        req.version(), false, false);
       }
+      record.total_seconds = seconds_since(started);
+      impl.api.request_done(record);
       break;
     }
-    const auto started = std::chrono::steady_clock::now();
     api::Response response = impl.api.handle(request);
-    const bool head_only = req.method() == bhttp::verb::head;
-    bool keep_alive = req.keep_alive();
+    record.key_name = request.key_name;
     if (response.stream && head_only) {
       response.stream->cancel();
-      response.stream->finished(false, 0);
       response.stream.reset();
     }
     if (response.stream) {
-      keep_alive = co_await write_stream(impl, stream, buffer, response, request.path,
-                                         req.version(), keep_alive);
+      response.headers.emplace_back("X-Request-Id", record.id);
+      keep_alive =
+          co_await write_stream(impl, stream, buffer, response, record, req.version(), keep_alive);
     } else {
-      keep_alive = co_await write_simple(stream, response, req.version(), keep_alive, head_only,
-                                         config.write_timeout);
-      const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count();
-      obs::log_debug("peer={} {} {} status={} bytes={} total={:.1f}ms", peer, request.method,
-                     std::string_view(request.path).substr(0, 200), response.status,
-                     response.body.size(), ms);
+      keep_alive = co_await answer(impl, stream, std::move(response), record, req.version(),
+                                   keep_alive, head_only);
     }
+    record.total_seconds = seconds_since(started);
+    impl.api.request_done(record);
     if (!keep_alive) break;
   }
   beast::error_code ignored;
@@ -481,12 +570,57 @@ std::uint16_t HttpServer::port() const {
   return impl_->acceptor.local_endpoint().port();
 }
 
+namespace {
+
+// Shutdown: readiness off and new synthesis refused at once; running streams get until the
+// drain deadline (or a second signal), then their sockets are closed; then the server stops.
+// An idle server stops at once.
+net::awaitable<void> drain(HttpServer& server, HttpServer::Impl& impl) {
+  using Clock = std::chrono::steady_clock;
+  impl.api.begin_drain();
+  impl.tracker.begin_drain();
+  const auto deadline = Clock::now() + impl.config.drain_timeout;
+  net::steady_timer tick(impl.ioc);
+  auto wait_until = [&](Clock::time_point until, bool stop_on_cut) -> net::awaitable<void> {
+    while (impl.tracker.count() > 0 && Clock::now() < until && !(stop_on_cut && impl.cut_now)) {
+      tick.expires_after(std::chrono::milliseconds(20));
+      co_await tick.async_wait(kTupleAwaitable);
+    }
+  };
+  if (impl.tracker.count() > 0)
+    obs::log_info("draining: {} stream(s) running, deadline {} s", impl.tracker.count(),
+                  impl.config.drain_timeout.count());
+  co_await wait_until(deadline, true);
+  if (const std::size_t left = impl.tracker.count(); left > 0) {
+    obs::log_warn("drain deadline: cutting {} stream(s)", left);
+    impl.api.begin_cut();
+    impl.tracker.cut_all();
+    // Cut streams unwind (and write their log lines) within a few loop turns.
+    co_await wait_until(Clock::now() + std::chrono::seconds(2), false);
+  }
+  obs::log_info("drained; stopping");
+  server.stop();
+}
+
+}  // namespace
+
 void HttpServer::run() {
-  impl_->signals.async_wait([this](const beast::error_code& ec, int sig) {
+  std::function<void(const beast::error_code&, int)> on_signal;
+  on_signal = [this, &on_signal](const beast::error_code& ec, int sig) {
     if (ec) return;
-    obs::log_info("signal {}: shutting down", sig);
-    stop();
-  });
+    if (!impl_->drain_started) {
+      impl_->drain_started = true;
+      obs::log_info("signal {}: draining, then shutting down (a second signal cuts at once)", sig);
+      net::co_spawn(impl_->ioc, drain(*this, *impl_), log_exception("drain", [this](bool failed) {
+                      if (failed) stop();
+                    }));
+    } else {
+      obs::log_info("signal {} again: cutting running streams now", sig);
+      impl_->cut_now = true;
+    }
+    impl_->signals.async_wait(on_signal);
+  };
+  impl_->signals.async_wait(on_signal);
   net::co_spawn(impl_->ioc, accept_loop(*impl_), log_exception("accept loop", [](bool) {}));
   std::vector<std::thread> threads;
   for (int i = 1; i < impl_->config.threads; ++i)

@@ -27,6 +27,7 @@ struct HttpConfig {
   std::chrono::seconds idle_timeout{75};   // keep-alive connections with no request
   // Open connections (HTTP and WebSocket); past it a new connection gets a 503 and is closed.
   std::size_t max_connections = 1024;
+  std::chrono::seconds drain_timeout{25};  // on SIGTERM/SIGINT: how long running streams get
 };
 
 class HttpServer {
@@ -36,7 +37,9 @@ class HttpServer {
   // Binds and listens; throws std::system_error when the address is in use.
   void listen();
   std::uint16_t port() const;
-  // Serves until SIGINT/SIGTERM or stop(). Blocks the calling thread.
+  // Serves until stop(), or until SIGINT/SIGTERM and the drain that follows: /readyz turns
+  // 503, new synthesis is refused, running streams get `drain_timeout` to finish (a second
+  // signal cuts them at once). Blocks the calling thread.
   void run();
   void stop();
 

@@ -26,6 +26,10 @@ struct Shared {
   bool reader_done = false;
   bool reader_failed = false;  // the reader threw: the socket closes with 1011
   bool writer_done = false;    // the write deadline's handler must not touch the socket
+  bool draining = false;       // the server shuts down: close once the session is idle
+  // The socket while the session runs, for the shutdown's cut (posted to the strand, so it
+  // may arrive after the session ended: then this is null).
+  beast::tcp_stream::socket_type* socket = nullptr;
 };
 
 // Reads client messages into the session until the connection ends.
@@ -56,13 +60,16 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
                                    beast::http::request<beast::http::string_body> upgrade,
                                    std::unique_ptr<api::WsSession> session,
                                    std::size_t max_message_bytes,
-                                   std::chrono::seconds write_timeout) {
+                                   std::chrono::seconds write_timeout, StreamTracker& tracker,
+                                   std::string request_id) {
   auto ex = co_await net::this_coro::executor;
   stream.expires_never();
   websocket::stream<beast::tcp_stream> ws(std::move(stream));
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "lector"); }));
+  ws.set_option(websocket::stream_base::decorator([request_id](websocket::response_type& res) {
+    res.set(beast::http::field::server, "lector");
+    res.set("X-Request-Id", request_id);
+  }));
   ws.read_message_max(max_message_bytes);
   ws.auto_fragment(false);
   auto [accept_ec] = co_await ws.async_accept(upgrade, kTupleAwaitable);
@@ -84,6 +91,22 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
   // socket is closed, which fails the write and ends the session (and its requests).
   net::steady_timer write_deadline(ex);
   auto& socket = beast::get_lowest_layer(ws).socket();
+  shared->socket = &socket;
+  TrackedStream tracked(
+      tracker,
+      [shared, ex] {
+        net::post(ex, [shared] {
+          shared->draining = true;
+          shared->wakeup.cancel();
+        });
+      },
+      [shared, ex] {
+        net::post(ex, [shared] {
+          if (shared->socket == nullptr) return;
+          beast::error_code ignored;
+          shared->socket->close(ignored);
+        });
+      });
   bool write_failed = false;
   bool session_failed = false;
   try {
@@ -109,6 +132,13 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
         co_await ws.async_close(websocket::close_code::normal, kTupleAwaitable);
         break;
       }
+      if (shared->draining && session->idle()) {
+        const auto code = error_spec(ErrorCode::kShuttingDown).ws_close;
+        co_await ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(code),
+                                                        "server shutting down"),
+                                kTupleAwaitable);
+        break;
+      }
       shared->wakeup.expires_at(session->deadline());
       co_await shared->wakeup.async_wait(kTupleAwaitable);
     }
@@ -130,6 +160,7 @@ net::awaitable<void> run_websocket(beast::tcp_stream stream,
     beast::get_lowest_layer(ws).socket().close(ignored);
   }
   while (!shared->reader_done) co_await shared->reader_done_timer.async_wait(kTupleAwaitable);
+  shared->socket = nullptr;
 }
 
 }  // namespace lector::http

@@ -139,4 +139,17 @@ void AudioStream::notify() {
   if (waker) waker();
 }
 
+void AudioStream::mark_dispatched() {
+  std::int64_t expected = -1;
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - created_).count();
+  dispatched_ns_.compare_exchange_strong(expected, static_cast<std::int64_t>(ns),
+                                         std::memory_order_relaxed);
+}
+
+double AudioStream::queue_wait_seconds() const {
+  const std::int64_t ns = dispatched_ns_.load(std::memory_order_relaxed);
+  return ns < 0 ? -1.0 : static_cast<double>(ns) / 1e9;
+}
+
 }  // namespace lector::sched

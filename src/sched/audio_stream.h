@@ -6,6 +6,7 @@
 // both; every method may be called from any thread (one mutex guards the buffer). The waker
 // is called without the lock held, from the producer's thread.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +66,9 @@ class AudioSink {
   // The scheduler withheld work because too much audio sits unread: the next take() that
   // frees room calls the resume callback (set at construction).
   virtual void mark_throttled() = 0;
+  // The request's first segment went to a worker or came from the cache: its wait in the
+  // queue is over. Only the first call counts.
+  virtual void mark_dispatched() {}
 };
 
 class AudioStream final : public AudioSource, public AudioSink {
@@ -76,6 +80,8 @@ class AudioStream final : public AudioSource, public AudioSink {
   std::uint64_t id() const { return id_; }
   int sample_rate() const { return sample_rate_; }
   Clock::time_point created() const { return created_; }
+  // How long the request waited for its first segment to start; negative until it did.
+  double queue_wait_seconds() const;
 
   State take(std::string& out, std::vector<AudioMark>* marks = nullptr,
              std::size_t max_bytes = SIZE_MAX) override;
@@ -90,6 +96,7 @@ class AudioStream final : public AudioSource, public AudioSink {
   void finish() override;
   void fail(std::string message) override;
   void mark_throttled() override;
+  void mark_dispatched() override;
 
   // The consumer is gone: later pushes are dropped. Returns false when the stream had
   // already ended (finished or failed), so there is nothing to cancel.
@@ -102,6 +109,9 @@ class AudioStream final : public AudioSource, public AudioSink {
   const int sample_rate_;
   const std::function<void()> resume_;
   const Clock::time_point created_ = Clock::now();
+  // Nanoseconds from created_ to the first dispatch, -1 before it: written once by the loop,
+  // read by the consumer, so an atomic rather than the buffer's mutex.
+  std::atomic<std::int64_t> dispatched_ns_{-1};
 
   mutable std::mutex mu_;
   std::string buffer_;

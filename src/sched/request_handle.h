@@ -37,6 +37,8 @@ class RequestHandle {
   std::uint64_t id() const { return stream_->id(); }
   int sample_rate() const { return stream_->sample_rate(); }
   AudioSource::Clock::time_point created() const { return stream_->created(); }
+  // Seconds from submit to the first segment's start (worker or cache); negative before.
+  double queue_wait_seconds() const { return stream_->queue_wait_seconds(); }
 
   // The audio (see AudioSource::take). Once it returns kEnd or kFailed the request is over
   // and its slot is free. The PCM taken is charged to the request's UsageMeter.

@@ -97,6 +97,8 @@ bool Scheduler::ready(const std::string& engine) const {
 RequestHandle Scheduler::submit(SynthesisRequest spec) {
   if (spec.segments.empty() && !spec.open)
     throw Error(ErrorCode::kInternal, "request without segments");
+  if (draining_.load())
+    throw Error(ErrorCode::kShuttingDown, "server is shutting down; retry on another instance");
   const std::shared_ptr<const Catalog> catalog = this->catalog();
   const EngineInfo* engine = catalog->engine(spec.engine);
   if (engine == nullptr)
@@ -297,6 +299,7 @@ void Scheduler::on_frame(Worker& w, const worker::FrameView& frame) {
         fail_request(*r, "segment " + std::to_string(w.segment) + " failed: " + error);
       } else {
         ++counters_.segments_done;
+        ++counters_.engines[r->spec().engine].segments_done;
         std::string full = r->on_done(w.segment);
         if (cache_.enabled() && !full.empty())
           cache_.insert(SynthesisCache::key(r->spec().engine, r->spec().voice, r->spec().params,
@@ -336,6 +339,7 @@ void Scheduler::on_hello(Worker& w, worker::Hello hello) {
 
 void Scheduler::on_lost(Worker& w, WorkerState had, const char* why) {
   ++counters_.worker_restarts;
+  ++counters_.engines[w.engine].worker_restarts;
   if (had != WorkerState::kBusy && had != WorkerState::kCancelling) return;
   Request* r = find(w.request_id);
   if (r == nullptr) return;
@@ -388,9 +392,15 @@ void Scheduler::serve_from_cache() {
       if (r == nullptr) break;
       const std::vector<std::size_t> candidates = r->cache_candidates();
       if (candidates.empty()) break;
-      for (const std::size_t i : candidates)
-        r->cache_checked(i, cache_.find(SynthesisCache::key(r->spec().engine, r->spec().voice,
-                                                            r->spec().params, r->text(i))));
+      for (const std::size_t i : candidates) {
+        auto hit = cache_.find(
+            SynthesisCache::key(r->spec().engine, r->spec().voice, r->spec().params, r->text(i)));
+        if (hit) {
+          ++counters_.engines[r->spec().engine].segments_cached;
+          r->sink().mark_dispatched();
+        }
+        r->cache_checked(i, std::move(hit));
+      }
       settle(*r);
     }
   }
@@ -417,6 +427,7 @@ void Scheduler::dispatch() {
         job.params = r.spec().params;
         job.text = r.text(*index);
         r.started(*index);
+        r.sink().mark_dispatched();
         rr_cursor_ = r.id();
         started = true;
         pool_.start_job(*w, job, r.id(), *index, Clock::now() + config_.segment_timeout);

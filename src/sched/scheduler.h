@@ -53,6 +53,13 @@ struct WorkerStatus {
   std::uint64_t segments_done = 0;
 };
 
+// Counts of one engine, kept by the loop.
+struct EngineCounters {
+  std::uint64_t segments_done = 0;    // synthesized by a worker
+  std::uint64_t segments_cached = 0;  // served from the cache
+  std::uint64_t worker_restarts = 0;  // workers lost (died, killed) and replaced
+};
+
 struct SchedulerStats {
   std::vector<WorkerStatus> workers;
   std::size_t requests_active = 0;  // handles alive: submitted and not yet over for the client
@@ -70,6 +77,7 @@ struct SchedulerStats {
   std::uint64_t cache_misses = 0;
   std::size_t cache_bytes = 0;
   std::size_t cache_entries = 0;
+  std::map<std::string, EngineCounters> engines;  // by engine name
 };
 
 class Scheduler final : private WorkerPool::Listener {
@@ -86,6 +94,10 @@ class Scheduler final : private WorkerPool::Listener {
   void start();
   // Stops the loop and the workers; requests still in flight fail.
   void stop();
+  // From now on submit() refuses new requests (kShuttingDown); requests already submitted
+  // run to their end. Any thread.
+  void begin_drain() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
 
   // The engines whose workers said hello: a snapshot, safe to keep.
   std::shared_ptr<const Catalog> catalog() const;
@@ -95,7 +107,8 @@ class Scheduler final : private WorkerPool::Listener {
   std::vector<std::string> configured_engines() const;
   bool ready(const std::string& engine) const;  // has at least one live worker
 
-  // Queues a request. Throws Error(kUnavailable) for an engine that is not running,
+  // Queues a request. Throws Error(kShuttingDown) once begin_drain() ran,
+  // Error(kUnavailable) for an engine that is not running,
   // Error(kBadParameter) for an unknown voice, Error(kOverloaded) when max_requests are in
   // flight. The handle cancels the request when it goes away before the end.
   RequestHandle submit(SynthesisRequest spec);
@@ -151,6 +164,7 @@ class Scheduler final : private WorkerPool::Listener {
   std::mutex commands_mu_;
   std::vector<Command> commands_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
 
   std::atomic<std::uint64_t> next_request_id_{1};
   std::atomic<std::size_t> active_{0};

@@ -4,6 +4,7 @@
 
 #include "api/audio_body.h"
 #include "api/params.h"
+#include "api/request_record.h"
 #include "api/ssml_request.h"
 #include "obs/log.h"
 #include "text/segmenter.h"
@@ -119,22 +120,20 @@ void Session::synthesize(const Event& event) {
   sched::SynthesisRequest request = choose_voice(api_, voice_field(event));
   const int silence_ms = static_cast<int>(api_.config().sentence_silence * 1000.0 + 0.5);
   const api::OutputSpec pcm{audio::Format::kPcm, 0};
-  std::string prefix =
-      "wyoming peer=" + peer_ + " engine=" + request.engine + " voice=" + request.voice;
   Answer& a = push_answer();
   a.audio = true;
   a.spec = request;
   try {
     if (api::is_ssml(raw, std::nullopt)) {
-      a.body = api::ssml_body(api_, raw, request, pcm, std::move(prefix),
+      a.body = api::ssml_body(api_, raw, request, pcm, text::count_code_points(raw),
                               api::SsmlOptions{"text", 0, silence_ms});
     } else {
       const std::string clean = api_.clean_text(raw, "text");
       request.segments =
           text::split_segments(clean, api_.language_of(request), api_.config().segmenter);
       if (request.segments.empty()) throw bad_parameter("text", "nothing to say");
-      a.body = api::AudioBody::start(api_.scheduler(), std::move(request), pcm, std::move(prefix),
-                                     silence_ms);
+      a.body = api::AudioBody::start(api_.scheduler(), std::move(request), pcm,
+                                     text::count_code_points(clean), silence_ms);
     }
   } catch (...) {
     answers_.pop_back();
@@ -201,7 +200,7 @@ Session::Answer& Session::push_answer() {
     throw Error(ErrorCode::kOverloaded, "too many requests waiting on this connection (limit " +
                                             std::to_string(kMaxPending) + ")");
   Answer& a = answers_.emplace_back();
-  a.number = api_.next_request_number();
+  a.number = ++answer_count_;
   return a;
 }
 
@@ -312,15 +311,29 @@ bool Session::next_output(std::string& out) {
 }
 
 void Session::log_end(const Answer& a, const char* outcome) const {
-  const auto ms = [&](Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(t - a.asked).count();
-  };
-  obs::log_info(
-      "wyoming #{} peer={} {} engine={} voice={} status={} audio={:.2f}s ttfa={:.1f}ms "
-      "total={:.1f}ms",
-      a.number, peer_, a.stream ? "synthesize-start" : "synthesize", a.spec.engine, a.spec.voice,
-      outcome, static_cast<double>(a.bytes) / 2.0 / (a.body ? a.rate : a.handle.sample_rate()),
-      a.first_audio == Clock::time_point{} ? -1.0 : ms(a.first_audio), ms(Clock::now()));
+  // One record per utterance, as for HTTP requests and WebSocket utterances: the log line and
+  // the metrics (route "wyoming").
+  const std::string_view o = outcome;
+  api::RequestRecord r;
+  r.id = "wyoming-" + peer_ + "/" + std::to_string(a.number);
+  r.route = "wyoming";
+  r.method = a.stream ? "synthesize-start" : "synthesize";
+  r.peer = peer_;
+  r.status = o == "done" ? 200 : o == "failed" ? 500 : 499;
+  r.end = o == "done"     ? api::RequestEnd::kComplete
+          : o == "failed" ? api::RequestEnd::kFailed
+                          : api::RequestEnd::kClientGone;
+  if (o == "failed") r.error = ErrorCode::kEngineFailed;
+  r.bytes = a.bytes;
+  r.total_seconds = std::chrono::duration<double>(Clock::now() - a.asked).count();
+  r.engine = a.spec.engine;
+  r.voice = a.spec.voice;
+  r.format = "pcm";
+  r.sample_rate = a.body ? a.rate : a.handle.sample_rate();
+  r.audio_seconds = r.sample_rate > 0 ? static_cast<double>(a.bytes) / 2.0 / r.sample_rate : 0.0;
+  if (a.first_audio != Clock::time_point{})
+    r.first_audio_seconds = std::chrono::duration<double>(a.first_audio - a.asked).count();
+  api_.request_done(r);
 }
 
 }  // namespace lector::wyoming

@@ -56,6 +56,7 @@ class Session {
   // Answers (synthesize, describe, ...) waiting on one connection before it is refused: with
   // the cap on echoed ping text, what one connection can queue is bounded (16 infos).
   static constexpr std::size_t kMaxPending = 16;
+  std::uint64_t answer_count_ = 0;  // numbers this connection's answers, for their records
   static constexpr std::size_t kMaxPingText = 4096;
 
   // `peer` names the client in the log.

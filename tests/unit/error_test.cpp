@@ -31,6 +31,7 @@ const Expected kExpected[] = {
     {ErrorCode::kQuotaExceeded, 429, "insufficient_quota", 1008, true},
     {ErrorCode::kOverloaded, 503, "overloaded", 1013, true},
     {ErrorCode::kUnavailable, 503, "unavailable", 1013, true},
+    {ErrorCode::kShuttingDown, 503, "shutting_down", 1001, true},
     {ErrorCode::kEngineFailed, 500, "synthesis_failed", 1011, false},
     {ErrorCode::kInternal, 500, "internal", 1011, false},
 };

@@ -1,8 +1,9 @@
 // application/x-www-form-urlencoded bodies (api/form.h), as MaryTTS clients send them.
 
+#include "api/form.h"
+
 #include <gtest/gtest.h>
 
-#include "api/form.h"
 #include "core/error.h"
 
 namespace lector::api {

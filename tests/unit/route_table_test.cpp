@@ -29,10 +29,10 @@ std::string error_of(const Response& r) {
 
 TEST(RouteTable, DispatchesByPathAndMethod) {
   RouteTable t;
-  t.add("/a", {"GET"}, [](const HttpRequest&) { return Response{201, "text/plain", "a", {}, {}}; });
-  t.add("/b", {"POST"}, [](const HttpRequest&) {
-    return Response{202, "text/plain", "b", {}, {}};
-  });
+  t.add("/a", {"GET"},
+        [](const HttpRequest&) { return Response{201, "text/plain", "a", {}, {}, {}}; });
+  t.add("/b", {"POST"},
+        [](const HttpRequest&) { return Response{202, "text/plain", "b", {}, {}, {}}; });
   t.add("/c", {"GET", "POST"}, [](const HttpRequest&) { return Response{}; });
 
   auto m = t.match("GET", "/a");
@@ -99,6 +99,9 @@ const std::map<std::string, std::string> kAllow = {
     {"/locales", "GET, HEAD"},
     {"/version", "GET, HEAD"},
     {"/marytts/voices", "GET, HEAD"},
+    {"/livez", "GET, HEAD"},
+    {"/readyz", "GET, HEAD"},
+    {"/metrics", "GET, HEAD"},
 };
 
 TEST_F(ApiRoutes, TheTableHasExactlyTheDocumentedRoutes) {
@@ -171,6 +174,34 @@ TEST_F(ApiRoutes, AHandlerExceptionIsA500) {
       api.guarded([]() -> Response { throw std::runtime_error("boom"); }, "/somewhere");
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(error_of(r), "internal error");
+}
+
+TEST(OpsRoutes, ReadyOnlyWhenEveryConfiguredEngineHasALiveWorker) {
+  // Configured but never started: no worker is live.
+  sched::SchedulerConfig config;
+  config.workers = {{"espeak", 1}, {"flite", 1}};
+  sched::Scheduler scheduler(config);
+  Api api(scheduler, ApiConfig{});
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/readyz";
+  Response ready = api.handle(r);
+  EXPECT_EQ(ready.status, 503);
+  const auto body = nlohmann::json::parse(ready.body);
+  EXPECT_EQ(body.at("status"), "not_ready");
+  EXPECT_EQ(body.at("not_ready"), nlohmann::json::array({"espeak", "flite"}));
+  EXPECT_EQ(body.at("error"), "no live worker for engine 'espeak', 'flite'");
+  r.path = "/livez";
+  EXPECT_EQ(api.handle(r).status, 200);
+
+  api.begin_drain();
+  r.path = "/readyz";
+  ready = api.handle(r);
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(ready.body).at("status"), "draining");
+  r.path = "/livez";
+  EXPECT_EQ(api.handle(r).status, 200);
+  EXPECT_TRUE(scheduler.draining());
 }
 
 TEST_F(ApiRoutes, WebSocketRoutes) {
