@@ -25,6 +25,19 @@ def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def settled_fd_count(pid):
+    """The descriptor count once connections of earlier requests are closed: two equal samples
+    0.3 s apart."""
+    last = fd_count(pid)
+    for _ in range(30):
+        time.sleep(0.3)
+        now = fd_count(pid)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def send_until_answered(port, head, total, timeout=20):
     """Sends `head`, then up to `total` body bytes, reading as it goes. Returns (bytes of body
     sent when the answer's head arrived, the raw answer). The client's send buffer is small, so
@@ -204,6 +217,21 @@ class ManyConnectionsTest(LimitsCase):
             for s in slow:
                 s.close()
 
+    def test_a_connection_the_client_closes_after_its_answer_is_closed_here(self):
+        # Found by the soak: a client that reads its whole streamed answer and hangs up left the
+        # server's side in CLOSE-WAIT (fd held) until the 75 s keep-alive timeout, in about one
+        # request in fifteen. Now every one is closed within moments.
+        pid = self.server.proc.pid
+        before = settled_fd_count(pid)
+        for i in range(90):
+            params = {"text": ["Hi.", "Hello there, how are you?"][i % 2],
+                      "format": ["wav", "mp3", "opus"][i % 3]}
+            with self.server.stream(params) as s:
+                self.assertEqual(s.read_head()[0], 200)
+                s.read_all()
+        wait_for(lambda: fd_count(pid) <= before, 5,
+                 what=f"the server's descriptors to come back to {before} (connections in CLOSE-WAIT?)")
+
     @unittest.skip("TODO(wip-keys): the header timeout flag; today a slow header is cut only at the "
                    "30 s whole-request read timeout (http::HttpConfig::read_timeout), not settable")
     def test_a_slowloris_client_is_cut_off_at_the_header_timeout(self):
@@ -211,7 +239,7 @@ class ManyConnectionsTest(LimitsCase):
 
     def test_a_thousand_idle_connections(self):
         pid = self.server.proc.pid
-        before = fd_count(pid)
+        before = settled_fd_count(pid)
         idle = []
         try:
             for _ in range(1000):
