@@ -5,13 +5,16 @@
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build running the same tests;
 #   3. a ThreadSanitizer build running the unit tests and the end-to-end tests of the
 #      scheduler and the transports, where the threads meet.
-# Set LECTOR_SKIP_ASAN=1 or LECTOR_SKIP_TSAN=1 to leave out the second or third part.
+#   4. the libFuzzer targets (tests/fuzz, clang), 20 s each (scripts/fuzz.sh);
+#   5. a 45-second soak of the release build on every synthesis route (scripts/soak.py).
+# Set LECTOR_SKIP_ASAN=1, LECTOR_SKIP_TSAN=1, LECTOR_SKIP_FUZZ=1 or LECTOR_SKIP_SOAK=1 to leave
+# out the second, third, fourth or fifth part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 
 echo "== format check"
-mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/unit/*.cpp' 'tests/unit/*.h')
+mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/unit/*.cpp' 'tests/unit/*.h' 'tests/fuzz/*.cpp' 'tests/fuzz/*.h')
 clang-format --dry-run --Werror "${sources[@]}"
 
 echo "== the openai SDK for its end-to-end test (npm ci)"
@@ -40,5 +43,13 @@ if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
   # The harness fails a test whose server log holds "WARNING: ThreadSanitizer".
   ctest --preset tsan -L e2e \
     -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect|slots|tone|wyoming)$'
+fi
+if [[ "${LECTOR_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== fuzzers (20 s each)"
+  ./scripts/fuzz.sh 20
+fi
+if [[ "${LECTOR_SKIP_SOAK:-0}" != 1 ]]; then
+  echo "== soak (45 s)"
+  python3 scripts/soak.py --seconds 45 --bin build/ci/lector
 fi
 echo "All tests passed."

@@ -48,6 +48,9 @@ Response tts(Api& api, const HttpRequest& request) {
     body = json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
       throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
+    // The text is a string: json_params would read true or 5 as the text "true" or "5".
+    if (auto t = body.find("text"); t != body.end() && !t->is_null() && !t->is_string())
+      throw bad_parameter("text", "must be a string");
     params = json_params(body);
   }
   auto raw = params("text");

@@ -300,8 +300,6 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "lector serve: %s\n", e.what());
     return 2;
   }
-  for (const std::string& var : sources.unknown_variables())
-    std::fprintf(stderr, "lector serve: warning: ignoring %s: no such flag\n", var.c_str());
   // Where a value came from, for the errors below.
   const auto from = [&](const char* name) {
     const std::string source = sources.source_of(name);
@@ -319,6 +317,9 @@ int run(int argc, char** argv) {
         e.what());
     return 2;
   }
+  // Through the log, once it is set up: in its format (a JSON line under --log-format json).
+  for (const std::string& var : sources.unknown_variables())
+    lector::obs::log_warn("ignoring {}: no such flag", var);
   std::signal(SIGPIPE, SIG_IGN);
   sched_config.worker_exe = lector::sched::self_executable();
   sched_config.segment_timeout = std::chrono::seconds(segment_timeout_s);

@@ -116,7 +116,14 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
     // writer stops the watcher; dropping those bytes would leave the session waiting for a
     // request that already came.
     buffer.commit(n);
-    if (watch->stopping) co_return;
+    if (watch->stopping) {
+      // The client hung up just as the response ended. The session's next read was seen not to
+      // hear of it again: the connection stayed in CLOSE-WAIT until the keep-alive timeout
+      // (test_catalogue_conn). So say so, and the session closes. Not when a pipelined request
+      // is buffered: that one is answered first.
+      if (ec && ec != net::error::operation_aborted && buffer.size() == 0) watch->peer_gone = true;
+      co_return;
+    }
     if (ec) {
       if (ec != net::error::operation_aborted) peer_gone();
       co_return;
@@ -309,12 +316,24 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   co_return complete&& keep_alive && !watch->peer_gone;
 }
 
+// The decoded path of a request whose start line parsed, so that an error about its headers or
+// body (a Content-Length over the limit is refused while the headers are read) takes the
+// route's error shape (OpenAI's under /v1/); empty otherwise.
+std::string parsed_path(const RequestParser& parser) {
+  try {
+    return parse_target(parser.get().target()).path;
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 api::Response parse_error_response(const api::Api& api, const beast::error_code& ec,
-                                   const HttpConfig& config) {
+                                   const HttpConfig& config, const RequestParser& parser) {
   if (ec == bhttp::error::body_limit)
     return api.error_response(
         ErrorCode::kTooLarge,
-        "request body too large (limit " + std::to_string(config.max_body_bytes) + " bytes)");
+        "request body too large (limit " + std::to_string(config.max_body_bytes) + " bytes)",
+        parsed_path(parser));
   if (ec == bhttp::error::header_limit)
     return api.error_response(
         ErrorCode::kHeadersTooLarge,
@@ -417,8 +436,8 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
         ec == net::error::operation_aborted)
       break;
     if (ec) {
-      co_await answer(impl, stream, parse_error_response(impl.api, ec, config), record, 11, false,
-                      false);
+      co_await answer(impl, stream, parse_error_response(impl.api, ec, config, parser), record, 11,
+                      false, false);
       record.total_seconds = seconds_since(started);
       impl.api.request_done(record);
       break;

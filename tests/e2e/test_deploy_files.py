@@ -20,10 +20,9 @@ from harness import LECTOR_BIN
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEPLOY = os.path.join(ROOT, "deploy")
 
-# Flags the deployment files use that other branches of issue 15 add (wip-ops: --drain-timeout;
-# wyoming: --wyoming-port). Allowed to be missing from this binary's --help; empty this once
-# they are merged.
-PENDING_FLAGS = {"--drain-timeout", "--wyoming-port"}
+# Flags the deployment files may use before the binary has them (none now: every flag they
+# use must be in --help).
+PENDING_FLAGS = set()
 
 try:
     import yaml
