@@ -135,7 +135,14 @@ std::vector<std::string> IncrementalSegmenter::on_quiet() {
   }
 
   std::vector<std::string> out;
-  emit(detail::trim_right(text.substr(0, cut)), out);
+  // Cut at the segment cap like any other piece (a long run without spaces would otherwise
+  // leave whole: found by tests/fuzz/fuzz_segmenter).
+  const std::string_view flushed = detail::trim(text.substr(0, cut));
+  if (!flushed.empty()) {
+    std::vector<std::string_view> parts;
+    detail::append_capped(flushed, cap_, parts);
+    for (const std::string_view part : parts) emit(part, out);
+  }
   const auto text_begin = static_cast<std::size_t>(text.data() - buffer.data());
   piece_begin_ = emitted_ = text_begin + cut;
   compact();

@@ -400,6 +400,31 @@ TEST(IncrementalSegmenterTest, QuietPeriodLeavesShortTextPending) {
   EXPECT_EQ(segmenter.flush(), (Segments{"Hello there"}));
 }
 
+// Found by tests/fuzz/fuzz_segmenter: a quiet-period flush of a run with no spaces left whole,
+// over the segment cap.
+TEST(IncrementalSegmenterTest, QuietPeriodKeepsTheSegmentCap) {
+  const std::string text = "Hello world. We are ?" + std::string(40, '_');
+  for (const char* language : {"en", "ja"}) {
+    SCOPED_TRACE(language);
+    IncrementalOptions options;
+    options.segmenter.max_segment_chars = 4;
+    options.min_quiet_flush_chars = 1;
+    IncrementalSegmenter segmenter(language, options);
+    Segments all = segmenter.feed(text);
+    for (std::string& s : segmenter.on_quiet()) all.push_back(std::move(s));
+    for (std::string& s : segmenter.flush()) all.push_back(std::move(s));
+    std::string joined;
+    for (const std::string& s : all) {
+      EXPECT_LE(count_code_points(s), 4U) << s;
+      joined += s;
+    }
+    std::string expected = text;
+    std::erase(expected, ' ');
+    std::erase(joined, ' ');
+    EXPECT_EQ(joined, expected);
+  }
+}
+
 TEST(IncrementalSegmenterTest, QuietPeriodEmitsUpToTheLastCompleteWord) {
   IncrementalSegmenter segmenter("en");
   EXPECT_EQ(segmenter.feed("The quick brown fox jumps ov"), Segments{});
