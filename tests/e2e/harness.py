@@ -1,5 +1,7 @@
 """Shared helpers for the end-to-end tests: start the real `lector serve` on a free port, talk
-to it over real sockets, and check the WAV it streams.
+to it over real sockets, and check the WAV it streams. (Over ~450 lines: every e2e file imports
+it, and its pieces — the server, the raw HTTP stream reader, the WAV helpers, the idle check —
+are small and used together.)
 
 Standard library only. CTest runs each test file from this directory with LECTOR_BIN set; run
 one by hand with `cd tests/e2e && python3 -m unittest -v test_routes`.

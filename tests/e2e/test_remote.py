@@ -5,7 +5,9 @@ chunks re-joined into samples), the request follows OpenAI's contract, voices co
 upstream or fall back to OpenAI's names, the pool caps the requests in flight, a cancel closes
 the upstream connection, failures reach the client as clear errors (never with the key), a
 reset before any audio is retried once and one after audio is not, and the server stays idle
-and healthy through all of it."""
+and healthy through all of it.
+
+Over ~450 lines on purpose: the contract cases against the scripted upstream and the real-Lector upstream share their fixtures."""
 
 import json
 import os

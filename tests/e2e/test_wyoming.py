@@ -1,6 +1,8 @@
 """The Wyoming server (Home Assistant's protocol) on its own port, driven by a client written
 from the protocol (wyoming_client.py): describe, synthesize, the streaming flow, many
-connections at once, every malformed input, disconnects, --zeroconf and shutdown."""
+connections at once, every malformed input, disconnects, --zeroconf and shutdown.
+
+Over ~450 lines on purpose: one class per protocol concern; they share the Wyoming fixtures."""
 
 import shutil
 import socket
