@@ -5,7 +5,7 @@
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build running the same tests;
 #   3. a ThreadSanitizer build running the unit tests and the end-to-end tests of the
 #      scheduler and the transports, where the threads meet.
-#   4. the libFuzzer targets (tests/fuzz, clang), 20 s each (scripts/fuzz.sh);
+#   4. the libFuzzer targets (tests/fuzz, clang), 10 s each (scripts/fuzz.sh; longer by hand);
 #   5. a 45-second soak of the release build on every synthesis route (scripts/soak.py).
 # Set LECTOR_SKIP_ASAN=1, LECTOR_SKIP_TSAN=1, LECTOR_SKIP_FUZZ=1 or LECTOR_SKIP_SOAK=1 to leave
 # out the second, third, fourth or fifth part.
@@ -47,8 +47,8 @@ if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
     -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect|slots|tone|wyoming)$'
 fi
 if [[ "${LECTOR_SKIP_FUZZ:-0}" != 1 ]]; then
-  echo "== fuzzers (20 s each)"
-  ./scripts/fuzz.sh 20
+  echo "== fuzzers (10 s each)"
+  ./scripts/fuzz.sh 10
 fi
 if [[ "${LECTOR_SKIP_SOAK:-0}" != 1 ]]; then
   echo "== soak (45 s)"
