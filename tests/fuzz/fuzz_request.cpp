@@ -18,6 +18,7 @@
 #include "api/dto.h"
 #include "api/form.h"
 #include "api/output.h"
+#include "api/request_record.h"
 #include "core/error.h"
 #include "fuzz_server.h"
 #include "text/utf8.h"
@@ -116,7 +117,8 @@ void whole_request(FuzzedDataProvider& in) {
   }
   if (r.stream) {
     r.stream->cancel();
-    r.stream->finished(false, 0);
+    lector::api::RequestRecord record;
+    r.stream->describe(record);
     r.stream.reset();
   }
   lector::fuzz::check_no_request_leaked("Api::handle");

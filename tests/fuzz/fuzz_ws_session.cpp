@@ -41,8 +41,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& api = *lector::fuzz::fuzz_server().api;
   const bool native = in.ConsumeBool();
   {
+    lector::api::HttpRequest upgrade;
+    upgrade.method = "GET";
+    upgrade.path = native ? "/v1/stream" : "/ws";
+    upgrade.peer = "fuzz";
+    upgrade.id = "fuzz";
     std::unique_ptr<lector::api::WsSession> session =
-        native ? lector::api::make_stream_session(api) : lector::api::make_realtimetts_session(api);
+        native ? lector::api::make_stream_session(api, upgrade)
+               : lector::api::make_realtimetts_session(api, upgrade);
     session->set_waker([] {});
     for (int i = 0; i < 16 && in.remaining_bytes() > 0; ++i) {
       const bool binary = in.ConsumeIntegralInRange(0, 7) == 0;
