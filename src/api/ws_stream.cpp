@@ -1,5 +1,6 @@
-// Over ~450 lines: one protocol's session and its utterance bookkeeping (segments, marks,
-// encoding, silences, records) read best together; the class has no other user.
+// Kept whole, past ~450 lines: one protocol's session and its utterance bookkeeping (segments,
+// marks, encoding, silences, records) read best together; the class has no other user.
+
 // The native streaming protocol, /v1/stream. Client -> server: JSON text messages
 //   {"type":"config", "engine", "voice", "speed", "pitch", "volume", "format", "sample_rate",
 //    "sentence_silence"}

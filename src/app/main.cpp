@@ -1,7 +1,8 @@
-// Over ~450 lines: the `serve` flags of six concerns (engines, limits, formats, remote engines,
-// access, operations) are defined here in one CLI11 app so that --help, the config file and
-// the LECTOR_* variables all see one list; moving their wiring into src/app/serve_flags.* is
+// Kept whole, past ~450 lines: the `serve` flags of six concerns (engines, limits, formats, remote
+// engines, access, operations) are defined here in one CLI11 app so that --help, the config file
+// and the LECTOR_* variables all see one list; moving their wiring into src/app/serve_flags.* is
 // the next split when this grows.
+
 // `lector`: one binary, three subcommands. `serve` runs the server, `worker` is what the
 // server spawns for each engine process, `say` is the client.
 

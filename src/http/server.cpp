@@ -1,6 +1,6 @@
 // The HTTP transport: listener (connection cap), sessions (deadlines, routing to api::Api,
 // WebSocket hand-over), the chunked streaming writer and its disconnect watcher, and the drain
-// on SIGTERM/SIGINT. Longer than ~450 lines on purpose: Beast is slow to compile, so it stays
+// on SIGTERM/SIGINT. Kept whole, past ~450 lines, on purpose: Beast is slow to compile, so it stays
 // in as few translation units as possible (docs/ARCHITECTURE.md); the pieces that need no
 // Beast live beside it (stream_tracker, request_id, target).
 

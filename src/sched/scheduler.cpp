@@ -1,3 +1,5 @@
+// Kept whole, a little past ~450 lines: the loop thread's state and every command that touches
+// it (submit, append, cancel, worker frames, deadlines, stats) are one concern, the scheduler's.
 #include "sched/scheduler.h"
 
 #include <poll.h>
