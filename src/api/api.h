@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -43,6 +44,9 @@ struct ApiConfig {
   std::size_t openai_max_input = 4096;         // characters of `input` on /v1/audio/speech
   std::vector<OpenAiVoiceOverride> openai_voices;  // --openai-voice NAME=ENGINE:VOICE
   double sentence_silence = 0;  // --sentence-silence: seconds after each sentence, 0 to 10
+  // The server's default pause after each sentence, in milliseconds (what a request that does
+  // not say gets).
+  int sentence_silence_ms() const { return static_cast<int>(std::lround(sentence_silence * 1000)); }
   // Keys, rate limits, quotas and CORS (api/gate.cpp); null: every route open, CORS for the
   // localhost origins.
   std::shared_ptr<access::AccessControl> access;

@@ -13,23 +13,6 @@ std::size_t pcm_bytes_for(int ms, int rate) {
   return static_cast<std::size_t>(static_cast<std::int64_t>(ms) * rate / 1000) * 2;
 }
 
-void to_samples(std::string_view pcm, std::vector<std::int16_t>& out) {
-  out.resize(pcm.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto lo = static_cast<unsigned char>(pcm[2 * i]);
-    const auto hi = static_cast<unsigned char>(pcm[2 * i + 1]);
-    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
-  }
-}
-
-void append_bytes(const std::vector<std::int16_t>& samples, std::string& out) {
-  for (const std::int16_t s : samples) {
-    const auto u = static_cast<std::uint16_t>(s);
-    out += static_cast<char>(u & 0xFF);
-    out += static_cast<char>(u >> 8);
-  }
-}
-
 }  // namespace
 
 std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler,
@@ -76,7 +59,7 @@ std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler, std::ve
   for (Run& r : planned) {
     if (r.pause) r.pause_left = pcm_bytes_for(static_cast<int>(r.pause_left), pcm_rate);
     if (!r.pause && r.rate != pcm_rate)
-      r.resampler = std::make_unique<audio::Resampler>(r.rate, pcm_rate);
+      r.resampler = std::make_unique<audio::Transcoder>(r.rate, audio::Format::kPcm, pcm_rate);
   }
   std::shared_ptr<AudioBody> body(new AudioBody(scheduler, std::move(planned), pcm_rate, output,
                                                 out_rate, sentence_silence_ms, chars));
@@ -197,10 +180,8 @@ BodySource::State AudioBody::next(std::string& out) {
     }
     if (state == sched::RequestHandle::State::kEnd) {
       if (r.resampler) {
-        std::vector<std::int16_t> tail;
-        r.resampler->flush(tail);
         mixed_.clear();
-        append_bytes(tail, mixed_);
+        r.resampler->finish(mixed_);
         write_pcm(mixed_, out);
       }
       ++current_;
@@ -234,13 +215,9 @@ void AudioBody::write_run_pcm(Run& r, std::string_view pcm, std::string& out) {
     write_pcm(chunk, out);
     return;
   }
-  std::vector<std::int16_t> in;
-  std::vector<std::int16_t> resampled;
-  to_samples(chunk, in);
-  r.resampler->process(in, resampled);
-  std::string bytes;
-  append_bytes(resampled, bytes);
-  write_pcm(bytes, out);
+  resampled_.clear();
+  r.resampler->write(chunk, resampled_);
+  write_pcm(resampled_, out);
 }
 
 void AudioBody::write_pcm(std::string_view pcm, std::string& out) {

@@ -86,9 +86,10 @@ class AudioBody final : public BodySource {
     bool pause = false;
     std::size_t pause_left = 0;  // pause: bytes of zeros still to write, at the body's rate
     sched::RequestHandle handle;
-    std::unique_ptr<audio::Resampler> resampler;  // native rate -> the body's rate
-    std::size_t taken = 0;                        // PCM bytes taken from the handle
-    bool data = false;                            // the handle has delivered audio
+    // Native rate -> the body's rate (raw PCM out): only when the runs' rates differ.
+    std::unique_ptr<audio::Transcoder> resampler;
+    std::size_t taken = 0;  // PCM bytes taken from the handle
+    bool data = false;      // the handle has delivered audio
   };
   AudioBody(sched::Scheduler& scheduler, std::vector<Run> runs, int pcm_rate,
             const OutputSpec& output, int out_rate, int sentence_silence_ms, std::size_t chars);
@@ -111,8 +112,9 @@ class AudioBody final : public BodySource {
   std::string voice_;
   const std::size_t chars_;
   std::function<void()> waker_;
-  std::string pcm_;    // scratch: PCM taken from a request, before encoding
-  std::string mixed_;  // scratch: PCM with silences, resampled
+  std::string pcm_;        // scratch: PCM taken from a request, before encoding
+  std::string mixed_;      // scratch: PCM with silences
+  std::string resampled_;  // scratch: a run's PCM at the body's rate
   std::vector<sched::AudioMark> marks_;
   bool ended_ = false;  // the encoder is finished
   bool rejected_ = false;

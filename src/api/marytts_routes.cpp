@@ -111,7 +111,7 @@ Response process(Api& api, const HttpRequest& request) {
     throw;
   }
   const OutputSpec wav{audio::Format::kWav, 0};
-  const int silence_ms = static_cast<int>(api.config().sentence_silence * 1000.0 + 0.5);
+  const int silence_ms = api.config().sentence_silence_ms();
   std::shared_ptr<AudioBody> body;
   req.usage = request.usage;
   if (input_type == "SSML") {

@@ -121,7 +121,7 @@ class StreamSession final : public WsSession {
   StreamSession(Api& api, const HttpRequest& upgrade)
       : api_(api), usage_(upgrade.usage), upgrade_(upgrade) {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
-    silence_ms_ = static_cast<int>(std::lround(api_.config().sentence_silence * 1000));
+    silence_ms_ = api_.config().sentence_silence_ms();
     config_.usage = usage_;
     config_language_ = api_.language_of(config_);
     output_.format = audio::Format::kPcm;

@@ -118,7 +118,7 @@ void Session::handle(Event& event) {
 void Session::synthesize(const Event& event) {
   const std::string raw = text_field(event);
   sched::SynthesisRequest request = choose_voice(api_, voice_field(event));
-  const int silence_ms = static_cast<int>(api_.config().sentence_silence * 1000.0 + 0.5);
+  const int silence_ms = api_.config().sentence_silence_ms();
   const api::OutputSpec pcm{audio::Format::kPcm, 0};
   Answer& a = push_answer();
   a.audio = true;
