@@ -467,6 +467,16 @@ class LectorServer:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def wait_log(self, needle, timeout=5.0):
+        """The log once it contains needle. A request's log line is written when its
+        response has ended, which may be just after the client has read the last byte."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            if needle in log or time.monotonic() > deadline:
+                return log
+            time.sleep(0.02)
+
     def __enter__(self):
         return self.start()
 

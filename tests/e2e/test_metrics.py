@@ -139,7 +139,7 @@ class MetricsTest(ServerTestCase):
         self.assertEqual(value(m, "lector_draining"), 0)
 
         # The log: one line per request, with its id; never the text.
-        log = s.log()
+        log = s.wait_log(" request id=metrics-test-1 ")
         first = [l for l in log.splitlines() if " request id=metrics-test-1 " in l]
         self.assertEqual(len(first), 1, log[-3000:])
         for field in ("route=/tts", "method=GET", "status=200", "end=complete", "engine=tone",
@@ -187,7 +187,7 @@ class JsonLogTest(unittest.TestCase):
             status, _, body = s.request("GET", tts_path({"voice": "tone:tone", "text": "Hi \"there\""}),
                                         headers={"X-Request-Id": "json-1"})
             self.assertEqual(status, 200)
-            log = s.log()
+            log = s.wait_log('"id":"json-1"')
         lines = [l for l in log.splitlines() if l.strip()]
         self.assertGreater(len(lines), 2)
         records = [json.loads(l) for l in lines]
