@@ -1,0 +1,54 @@
+#pragma once
+// Clean-up of text as LLMs and chat clients write it, before it is segmented: markdown
+// emphasis, headings, list markers, links ([label](url) -> label), inline and fenced code,
+// tables (read row by row), emoji, URLs and e-mail addresses, runs of punctuation and
+// box-drawing characters. Streaming: fed any split of a text, it gives the same result as the
+// whole text at once, holding back only the little text whose reading depends on what follows.
+// Every output code point maps back to the source (source_map.h). Not thread-safe: one per
+// stream of text.
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "text/source_map.h"
+
+namespace lector::text {
+
+struct CleanupOptions {
+  enum class Code { kSkip, kRead };
+  enum class Emoji { kRemove, kName };
+  Code code = Code::kSkip;       // fenced and inline code: left out, or read as text
+  Emoji emoji = Emoji::kRemove;  // emoji: left out, or replaced by their Unicode name
+};
+
+class Cleaner {
+ public:
+  explicit Cleaner(CleanupOptions options = {});
+  ~Cleaner();
+  Cleaner(Cleaner&&) noexcept;
+  Cleaner& operator=(Cleaner&&) noexcept;
+
+  // The next fragment of the source (valid UTF-8; the caller keeps an incomplete tail for the
+  // next call). Returns the clean text that became final; its spans count code points from the
+  // start of the source (the first feed() since construction or reset()).
+  MappedText feed(std::string_view fragment);
+  // The producer went quiet: releases what is held back, reading undecided markup as if the
+  // text ended here.
+  MappedText on_quiet();
+  // End of the source: everything held back. The next feed() starts a new source.
+  MappedText finish();
+  // Drops what is held and starts a new source.
+  void reset();
+  // Code points fed and not yet returned.
+  std::size_t held() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The whole text at once: feed() then finish().
+MappedText cleanup(std::string_view text, CleanupOptions options = {});
+
+}  // namespace lector::text
