@@ -14,6 +14,9 @@ def measure_slow_readers(server, probe, text, n, stall, read_bytes, rcvbuf, time
     path = "/tts?text=" + urllib.parse.quote(text, safe="")
     request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
                "User-Agent: lector-bench-slow-reader\r\nConnection: close\r\n\r\n").encode()
+    # The server returns the memory of earlier phases to the system once it has been idle for a
+    # second (malloc_trim): start from that idle state, not from the tail of the last burst.
+    time.sleep(1.5)
     sampler = RssSampler(probe)
     t0 = time.monotonic()
     sampler.start()

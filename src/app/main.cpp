@@ -160,7 +160,7 @@ int run(int argc, char** argv) {
                    "Seconds a worker may spend on one segment before it is killed")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  sched_config.max_buffered_bytes = std::size_t{512} << 10;
+  sched_config.max_buffered_bytes = std::size_t{256} << 10;
   serve
       ->add_option("--max-buffered-bytes", sched_config.max_buffered_bytes,
                    "Unread audio held per request before its synthesis pauses, in bytes")

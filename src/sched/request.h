@@ -39,7 +39,7 @@ class Request {
 
   struct Limits {
     std::size_t lookahead = 4;                   // segments ahead of the head
-    std::size_t max_buffered_bytes = 512 << 10;  // unread audio before synthesis pauses
+    std::size_t max_buffered_bytes = 256 << 10;  // unread audio before synthesis pauses
     bool cache = false;  // segments must be looked up in the cache before they run
   };
 

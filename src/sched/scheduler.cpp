@@ -2,6 +2,7 @@
 // it (submit, append, cancel, worker frames, deadlines, stats) are one concern, the scheduler's.
 #include "sched/scheduler.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -189,6 +190,8 @@ void Scheduler::run_loop() {
       const auto ms = std::chrono::ceil<std::chrono::milliseconds>(t - Clock::now()).count();
       timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, 60000));
     }
+    const int idle_ms = trim_when_idle(Clock::now());
+    if (idle_ms >= 0 && (timeout_ms < 0 || idle_ms < timeout_ms)) timeout_ms = idle_ms;
     const int n = ::poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0 && errno != EINTR) {
       obs::log_error("scheduler poll failed: {}", std::system_category().message(errno));
@@ -220,6 +223,22 @@ void Scheduler::run_loop() {
       answered = wanted;
     }
   }
+}
+
+int Scheduler::trim_when_idle(Clock::time_point now) {
+  constexpr auto kIdle = std::chrono::seconds(1);
+  if (!requests_.empty()) {
+    busy_until_ = now + kIdle;
+    trimmed_ = false;
+    return -1;
+  }
+  if (trimmed_) return -1;
+  if (now < busy_until_)
+    return static_cast<int>(
+        std::chrono::ceil<std::chrono::milliseconds>(busy_until_ - now).count());
+  ::malloc_trim(0);
+  trimmed_ = true;
+  return -1;
 }
 
 void Scheduler::apply(Command& command) {

@@ -39,7 +39,7 @@ struct SchedulerConfig {
   std::map<std::string, SpawnSpec> spawn;       // engines whose workers need more (remote ones)
   std::size_t max_requests = 128;               // requests in flight before 503
   std::size_t lookahead = 4;                    // segments ahead of the head per request
-  std::size_t max_buffered_bytes = 512u << 10;  // unread audio per request before throttling
+  std::size_t max_buffered_bytes = 256u << 10;  // unread audio per request before throttling
   std::chrono::milliseconds segment_timeout{30000};
   std::chrono::milliseconds startup_timeout{15000};
   std::size_t cache_bytes = 64u << 20;  // synthesis cache budget; 0 disables it
@@ -155,6 +155,10 @@ class Scheduler final : private WorkerPool::Listener {
   void settle(Request& r);  // erases a request that is complete, or cancelled and idle
   void serve_from_cache();
   void dispatch();
+  // After a burst, the network threads' malloc arenas keep the freed buffers of finished
+  // requests (tens of MiB after 128 clients); once no request has been held for a second,
+  // malloc_trim returns them. Returns how long the loop may sleep before it should look again.
+  int trim_when_idle(Clock::time_point now);
   void publish_stats(std::uint64_t answers);
 
   const SchedulerConfig config_;
@@ -189,6 +193,9 @@ class Scheduler final : private WorkerPool::Listener {
   std::uint64_t rr_cursor_ = 0;  // request id served last, for round-robin
   SchedulerStats counters_;
   SynthesisCache cache_;
+  // Returning memory to the system once the server has been idle a moment (trim_when_idle).
+  Clock::time_point busy_until_{};
+  bool trimmed_ = true;
   std::thread thread_;
 };
 

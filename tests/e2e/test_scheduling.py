@@ -330,7 +330,7 @@ class SlowReadersTest(SettledMixin, ServerTestCase):
 
     LISTENERS = 50
     # Buffering all the audio would take 50 x ~550 s x 44 KB/s = ~1.2 GB. The scheduler stops a
-    # request at --max-buffered-bytes (512 KiB) of unread audio: measured +52 MiB (it was
+    # request at --max-buffered-bytes (256 KiB; it was 512 KiB when +52 MiB was measured, and
     # +131 to +138 MiB with the former 2 MiB bound). Under AddressSanitizer, whose quarantine
     # keeps up to 256 MiB of freed blocks and whose redzones and shadow add more, it grows more.
     MAX_GROWTH = 300 * 2 ** 20
