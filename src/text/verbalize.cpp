@@ -250,6 +250,13 @@ class Verbalizer {
       upper = number(k + 3);
     }
     if (upper && (upper->dotted || upper->negative)) upper.reset();
+    // 555-123-4567, 1-2-3: a phone number or a code, read as written.
+    if (upper && is_dash(at(upper->end)) && is_digit(at(upper->end + 1))) {
+      std::size_t end = upper->end;
+      while (is_dash(at(end)) || is_digit(at(end))) ++end;
+      copy(i, end);
+      return end;
+    }
     if (upper) after = upper->end;
     const Number& last = upper ? *upper : *num;
     std::string words;

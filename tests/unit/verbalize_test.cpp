@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -151,6 +153,26 @@ TEST(Verbalize, ThreadSafe) {
   for (std::size_t t = 0; t < results.size(); ++t)
     EXPECT_EQ(results[t], t % 2 ? "Es kostet drei Euro fünfzig am dritten Mai"
                                 : "It costs three dollars and fifty cents on the third");
+}
+
+// Not a speed assertion: the figure goes to the log for the report (DESIGN: timings in bench/).
+TEST(Verbalize, TenKilobytesCost) {
+  std::string big;
+  while (big.size() < 10 * 1024)
+    big +=
+        "On 2024-05-01 at 10:30 am it cost $3.50, up 15% from 1999; the 3rd run took 40-60 ms "
+        "at 21 km/h, e.g. with Dr. Smith and 1,200 people. ";
+  const MappedText segment = identity_map(big);
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int kRuns = 20;
+  std::size_t out = 0;
+  for (int i = 0; i < kRuns; ++i) out += verbalize(segment, "en").text.size();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  std::printf("verbalize of %zu bytes: %.1f us per run\n", big.size(),
+              static_cast<double>(us) / kRuns);
+  EXPECT_GT(out, big.size());
 }
 
 }  // namespace
