@@ -75,6 +75,10 @@ class Verbalizer {
         }
       }
       const char32_t c = cps_[i];
+      if (c == U'~' && is_digit(at(i + 1)) && (i == 0 || !is_alnum(cps_[i - 1]))) {
+        i = emit(i, i + 1, std::string(data_.about));
+        continue;
+      }
       if ((is_digit(c) || currency(c) != nullptr || c == U'-' || c == U'\u2212') &&
           (i == 0 || !is_alnum(cps_[i - 1]))) {
         if (const auto end = expression(i)) {
@@ -111,6 +115,10 @@ class Verbalizer {
     const SourceSpan span = source_of(seg_, first, last - first);
     if (is_alnum(last_)) out_.append(" ", span);
     out_.append(words, span);
+    if (pending_per_) {
+      out_.append(" " + std::string(data_.per), span);
+      pending_per_ = false;
+    }
     if (is_alnum(at(last))) out_.append(" ", span);
     last_ = U' ';
     return last;
@@ -228,7 +236,7 @@ class Verbalizer {
       if (!num || num->negative || num->dotted) return std::nullopt;
       std::size_t end = num->end;
       const auto scale = word_after(end, data_.scales);
-      return emit(i, scale ? *scale : end,
+      return emit(i, per(scale ? *scale : end),
                   amount(*num, *cur, scale ? range_text(end + 1, *scale) : ""));
     }
     if (const auto end = date(i)) return end;
@@ -272,11 +280,16 @@ class Verbalizer {
     for (const detail::Unit& unit : data_.units) {
       if (!matches(u, unit.written) || is_alnum(at(u + unit.written.size()))) continue;
       const NumberStyle style = unit.feminine ? NumberStyle::kFeminine : NumberStyle::kMasculine;
-      return emit(i, u + unit.written.size(),
+      return emit(i, per(u + unit.written.size()),
                   both(style) + " " + std::string(singular(last) ? unit.one : unit.many));
     }
     if (const detail::Currency* cur = currency(at(u)); cur != nullptr && !upper)
-      return emit(i, u + 1, amount(*num, *cur, ""));
+      return emit(i, per(u + 1), amount(*num, *cur, ""));
+    // "2.5x" faster, "100+" people.
+    if ((at(after) == U'x' || at(after) == U'\u00D7') && !is_alnum(at(after + 1)))
+      return emit(i, after + 1, both(NumberStyle::kNumbering) + " " + std::string(data_.times));
+    if (at(after) == U'+' && !is_alnum(at(after + 1)))
+      return emit(i, after + 1, both(NumberStyle::kNumbering) + " " + std::string(data_.plus));
     if (is_letter(at(after))) {  // "3D", "4K", "10x": a name, not a number
       std::size_t end = after;
       while (is_alnum(at(end))) ++end;
@@ -285,6 +298,16 @@ class Verbalizer {
     }
     if (!upper && year(*num)) return emit(i, k, spell(lang_, num->value(), NumberStyle::kYear));
     return emit(i, after, both(NumberStyle::kNumbering));
+  }
+
+  // After an amount or a unit, "/month" reads "per month": the end of the expression with the
+  // slash, whose word is copied after the "per" that emit() writes through pending_.
+  std::size_t per(std::size_t end) {
+    if (at(end) == U'/' && is_letter(at(end + 1))) {
+      pending_per_ = true;
+      return end + 1;
+    }
+    return end;
   }
 
   std::string range_text(std::size_t first, std::size_t last) const {
@@ -495,6 +518,7 @@ class Verbalizer {
   std::vector<std::size_t> offsets_;
   MappedText out_;
   char32_t last_ = 0;
+  bool pending_per_ = false;
 };
 
 }  // namespace

@@ -257,14 +257,40 @@ constexpr std::u32string_view kFrScales[] = {U"mille", U"million", U"millions", 
                                              U"milliards"};
 constexpr std::u32string_view kEsScales[] = {U"mil", U"millón", U"millones"};
 
-constexpr LangData kEn{U'.',          U",",     "to",      "percent",        "and",
-                       kEnCurrencies, kEnUnits, kEnMonths, kEnAbbreviations, kEnScales};
-constexpr LangData kDe{U',',          U".",     "bis",     "Prozent",        "",
-                       kDeCurrencies, kDeUnits, kDeMonths, kDeAbbreviations, kDeScales};
-constexpr LangData kFr{U',',          U" \u00A0\u202F.", "à",       "pour cent",      "",
-                       kFrCurrencies, kFrUnits,          kFrMonths, kFrAbbreviations, kFrScales};
-constexpr LangData kEs{U',',          U". \u00A0\u202F", "a",       "por ciento",     "con",
-                       kEsCurrencies, kEsUnits,          kEsMonths, kEsAbbreviations, kEsScales};
+constexpr LangData kEn{
+    U'.',    U",",  "to",          "percent", "and",     "about",          "plus",
+    "times", "per", kEnCurrencies, kEnUnits,  kEnMonths, kEnAbbreviations, kEnScales};
+constexpr LangData kDe{
+    U',',  U".",  "bis",         "Prozent", "",        "etwa",           "plus",
+    "mal", "pro", kDeCurrencies, kDeUnits,  kDeMonths, kDeAbbreviations, kDeScales};
+constexpr LangData kFr{U',',
+                       U" \u00A0\u202F.",
+                       "à",
+                       "pour cent",
+                       "",
+                       "environ",
+                       "plus",
+                       "fois",
+                       "par",
+                       kFrCurrencies,
+                       kFrUnits,
+                       kFrMonths,
+                       kFrAbbreviations,
+                       kFrScales};
+constexpr LangData kEs{U',',
+                       U". \u00A0\u202F",
+                       "a",
+                       "por ciento",
+                       "con",
+                       "unos",
+                       "más",
+                       "veces",
+                       "por",
+                       kEsCurrencies,
+                       kEsUnits,
+                       kEsMonths,
+                       kEsAbbreviations,
+                       kEsScales};
 
 }  // namespace
 

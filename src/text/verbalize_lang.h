@@ -57,6 +57,10 @@ struct LangData {
   std::string_view range;     // "40-60": "to", "bis", "à", "a"
   std::string_view percent;
   std::string_view and_minor;  // between the major and the minor amount: "and", "", "", "con"
+  std::string_view about;      // "~10"
+  std::string_view plus;       // "100+"
+  std::string_view times;      // "2.5x"
+  std::string_view per;        // "$5/month", "3 km/day"
   std::span<const Currency> currencies;
   std::span<const Unit> units;
   std::span<const std::string_view> months;  // January first

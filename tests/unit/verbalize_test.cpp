@@ -89,6 +89,7 @@ TEST(Verbalize, German) {
                   {"z. B. Tee, usw.", "zum Beispiel Tee, und so weiter."},
                   {"Dr. Müller", "Doktor Müller"},
                   {"2 h und 1 h", "zwei Stunden und eine Stunde"},
+                  {"~5 €/Monat", "etwa fünf Euro pro Monat"},
               });
 }
 
