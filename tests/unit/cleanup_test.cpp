@@ -203,6 +203,39 @@ TEST(Cleanup, SpansPointAtTheWordsAsWritten) {
   }
 }
 
+// A quiet producer gets what is held back; the rest of the text continues the same source.
+TEST(Cleanup, OnQuietReleasesTheHeldToken) {
+  Cleaner cleaner;
+  EXPECT_EQ(cleaner.feed("Hello **wor").text, "Hello");
+  EXPECT_GT(cleaner.held(), 0u);
+  const MappedText released = cleaner.on_quiet();
+  EXPECT_EQ(released.text, " wor");
+  EXPECT_EQ(cleaner.held(), 0u);
+  MappedText rest = cleaner.feed("ld** again\n- item");
+  rest.append(cleaner.finish());
+  EXPECT_EQ(collapse(rest.text), "ld again item.");
+  ASSERT_FALSE(rest.spans.empty());
+  EXPECT_EQ(rest.spans.front(), (SourceSpan{11, 12}));  // "l" of "world", counted from the start
+  // finish() started a new source: spans count from 0 again.
+  const MappedText next = cleaner.feed("new ");
+  ASSERT_FALSE(next.spans.empty());
+  EXPECT_EQ(next.spans.front(), (SourceSpan{0, 1}));
+}
+
+// A long line without white space is read in bounded pieces, not held whole.
+TEST(Cleanup, HoldBackIsBounded) {
+  Cleaner cleaner;
+  std::size_t returned = 0;
+  for (int i = 0; i < 5000; ++i) {
+    returned += cleaner.feed("a").spans.size();
+    ASSERT_LE(cleaner.held(), 32u + 256u + 512u);
+  }
+  EXPECT_GE(returned, 5000u - 256u);
+  Cleaner code;
+  code.feed("`");
+  for (int i = 0; i < 2000; ++i) ASSERT_LE((code.feed("b "), code.held()), 32u + 256u + 512u + 1);
+}
+
 TEST(Cleanup, InsertedTextCarriesTheSpanOfWhatItReplaces) {
   const std::string_view source = "see www.example.com now";
   const MappedText m = cleanup(source);
