@@ -287,6 +287,9 @@ Lexicon Lexicon::with_additions(
     const auto& [word, replacement] = additions[i];
     if (detail::trim(word).empty())
       throw Error(ErrorCode::kBadParameter, "lexicon: an entry has an empty word", "lexicon");
+    if (detail::trim(replacement).empty())
+      throw Error(ErrorCode::kBadParameter,
+                  "lexicon: the entry for '" + word + "' has an empty replacement", "lexicon");
     entries->entries.push_back(parse_entry(word, replacement, {}, "request", i + 1));
   }
   entries->entries.insert(entries->entries.end(), entries_->entries.begin(),

@@ -85,6 +85,10 @@ TEST(Lexicon, LaterLinesAndRequestAdditionsWin) {
   EXPECT_EQ(say(more, "cat and dog", kEnFlite), "tiger and puppy");
   EXPECT_EQ(say(lex, "cat and dog", kEnFlite), "feline and dog");  // the original is unchanged
   EXPECT_THROW((void)lex.with_additions({{"  ", "x"}}), Error);
+  EXPECT_THROW((void)lex.with_additions({{"cat", " "}}), Error);
+  // Additions take the file's syntax: a regex key, espeak phonemes.
+  const Lexicon regex = lex.with_additions({{"/c(a)t/", "c$1$1t"}});
+  EXPECT_EQ(say(regex, "cat", kEnFlite), "caat");
 }
 
 TEST(Lexicon, ReplacementsCarryTheSpanOfTheWord) {
