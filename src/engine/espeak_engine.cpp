@@ -150,8 +150,10 @@ bool EspeakEngine::synthesize(const std::string& voice, const SynthParams& param
 
   CallbackState state{&sink, sample_rate_, false};
   const std::string buffer(text);  // espeak wants a NUL-terminated string
-  const espeak_ERROR rc = espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0,
-                                       espeakCHARS_UTF8 | espeakENDPAUSE, nullptr, &state);
+  // espeakPHONEMES: [[…]] is read as phonemes (a lexicon's phoneme entries, docs/TEXT.md).
+  const espeak_ERROR rc =
+      espeak_Synth(buffer.c_str(), buffer.size() + 1, 0, POS_CHARACTER, 0,
+                   espeakCHARS_UTF8 | espeakENDPAUSE | espeakPHONEMES, nullptr, &state);
   if (state.stopped) return false;
   if (rc != EE_OK) throw Error(ErrorCode::kEngineFailed, "espeak_Synth failed");
   return true;

@@ -3,12 +3,16 @@
 // emphasis, headings, list markers, links ([label](url) -> label), inline and fenced code,
 // tables (read row by row), emoji, URLs and e-mail addresses, runs of punctuation and
 // box-drawing characters. Streaming: fed any split of a text, it gives the same result as the
-// whole text at once, holding back only the little text whose reading depends on what follows.
+// whole text at once, holding back only the little text whose reading depends on what follows:
+// at most a line's first 32 code points (until its kind is known), one white-space-free token of
+// at most 256 and an open `code span` of at most 512 plus its backticks; the rules are in
+// docs/TEXT.md.
 // Every output code point maps back to the source (source_map.h). Not thread-safe: one per
 // stream of text.
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "text/source_map.h"
@@ -20,6 +24,9 @@ struct CleanupOptions {
   enum class Emoji { kRemove, kName };
   Code code = Code::kSkip;       // fenced and inline code: left out, or read as text
   Emoji emoji = Emoji::kRemove;  // emoji: left out, or replaced by their Unicode name
+  // Language of the text (BCP-47 or espeak name): the words for "dot" and "at" in spoken
+  // URLs and e-mail addresses (de, fr, es; English otherwise).
+  std::string language;
 };
 
 class Cleaner {
