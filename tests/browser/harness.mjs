@@ -49,9 +49,10 @@ export class Harness {
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
     this.log = '';
-    // Every engine, so the filters have several to choose among.
+    // Two engines, so the picker lists voices of several (festival would add seconds of
+    // start-up for nothing more).
     this.server = spawn(LECTOR_BIN, ['serve', '--host', '127.0.0.1', '--port', String(port),
-      '--workers', '2', '--engines', 'espeak,flite,festival'],
+      '--workers', '2', '--engines', 'espeak,flite'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d) => { this.log = (this.log + d).slice(-20000); };
     this.server.stdout.on('data', keep);
@@ -140,6 +141,9 @@ export class Harness {
       });
     });
     const response = await page.goto(this.base + route);
+    // Chromium throttles timers and animation frames of tabs in the background, which
+    // playwright's clicks and waits rely on: a page under test is always in front.
+    await page.bringToFront();
     await page.waitForFunction(() => window.lectorStats && window.lectorStats.ready, null,
       { timeout: 15000 });
     return { page, problems, response };
