@@ -77,7 +77,8 @@ function showTranscript(job, range) {
 }
 
 function summary(u) {
-  const parts = [`first audio after ${Math.round(u.firstAudioMs)} ms`];
+  const parts = [Number.isFinite(u.firstAudioMs)
+    ? `first audio after ${Math.round(u.firstAudioMs)} ms` : 'no sound'];
   if (u.realTimeFactor !== undefined) {
     parts.push(`real-time factor ${u.realTimeFactor.toFixed(3)}`);
   }

@@ -41,6 +41,7 @@ class LectorPlayer extends AudioWorkletProcessor {
       this.frac = 0;
       this.prev = 0;
       this.armed = null;
+      this.port.postMessage({ type: 'stats', ...this.stats, queued: 0 });
     }
   }
 

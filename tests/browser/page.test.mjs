@@ -190,10 +190,19 @@ test('an invalid setting shows the server\'s error; fixing it speaks again', asy
     await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
     assert.deepEqual(await statusOf(page),
       { text: "Error: parameter 'speed': 9 is out of range [0.25, 4]", error: true });
+    // Fixed, and at 16 kHz: the worklet converts to the context's rate, so the frames it
+    // plays are the audio's length at that rate.
     await page.fill('#speed', '1.5');
+    await page.selectOption('#rate', '16000');
+    const before = (await stats(page)).worklet.playedFrames || 0;
     await page.click('#speak');
     await waitStats(page, done, 1, 20000);
-    assert.equal((await stats(page)).utterances.length, 1);
+    const st = await stats(page);
+    assert.equal(st.utterances.length, 1);
+    const frames = st.worklet.playedFrames - before;
+    const expected = st.utterances[0].audioSeconds * st.contextRate;
+    assert.ok(Math.abs(frames - expected) < 0.02 * expected + 256,
+      `played ${frames} frames for ${expected.toFixed(0)}`);
     await page.fill('#text', '   ');
     await page.click('#speak');
     assert.deepEqual(await statusOf(page), { text: 'Error: type some text first.', error: true });
