@@ -92,20 +92,32 @@ function summary(u) {
 const handlers = {
   onStart: (job) => showTranscript(job, null),
   onHeard(job) {
-    job.record = { path: 'webaudio', text: job.text, firstAudioMs: job.heardAt - job.startedAt };
+    job.record = {
+      path: 'webaudio',
+      text: job.text,
+      firstAudioMs: job.heardAt - job.startedAt,
+      firstBytesMs: job.audioAt - job.startedAt,  // the first audio message reached the page
+    };
     stats.utterances.push(job.record);
     status(`Playing: first audio after ${Math.round(job.record.firstAudioMs)} ms.`);
   },
   onWord(job, range) { if (range) showTranscript(job, range); },
-  onFinished(job) {
-    const r = job.record || { path: 'webaudio', text: job.text, firstAudioMs: NaN };
-    if (!job.record) stats.utterances.push(r);
-    Object.assign(r, {
-      done: true,
+  onServerDone(job) {
+    if (!job.record) return;
+    Object.assign(job.record, {
       serverFirstAudioMs: job.server.time_to_first_audio_ms,
       realTimeFactor: job.server.real_time_factor,
       audioSeconds: job.server.audio_seconds,
     });
+  },
+  onFinished(job) {
+    if (!job.record) {
+      job.record = { path: 'webaudio', text: job.text, firstAudioMs: NaN };
+      stats.utterances.push(job.record);
+    }
+    handlers.onServerDone(job);
+    const r = job.record;
+    r.done = true;
     $('stats').textContent = `Last utterance: ${summary(r)}.`;
     if (shownJob === job) showTranscript(job, null);
     if (!player.busy) status(`Done: ${summary(r)}.`);

@@ -7,8 +7,9 @@
 // when they arrive (the server runs ahead of real time).
 
 export class StreamPlayer {
-  // handlers: onHeard(job), onStart(job), onWord(job, range), onFinished(job),
-  // onError(message, job), onStats(stats).
+  // handlers: onHeard(job), onStart(job), onWord(job, range), onServerDone(job) (the server
+  // has sent all the audio: job.server is its `done` event), onFinished(job) (played to the
+  // end), onError(message, job), onStats(stats).
   constructor(handlers) {
     this.h = handlers;
     this.ctx = null;
@@ -188,6 +189,7 @@ export class StreamPlayer {
       this.mark(() => this.h.onWord(u.job, range));
     } else if (e.type === 'done') {
       u.job.server = e;
+      this.h.onServerDone(u.job);
       this.mark(() => {
         this.utterances.delete(e.utterance);
         this.h.onFinished(u.job);
@@ -235,6 +237,7 @@ export class StreamPlayer {
   audio(buffer) {
     if (this.discarding || this.utterances.size === 0) return;
     const u = [...this.utterances.values()].pop();
+    if (u.job.audioAt === undefined) u.job.audioAt = performance.now();
     let bytes = new Uint8Array(buffer);
     if (this.carry !== null) {
       const joined = new Uint8Array(bytes.length + 1);
