@@ -215,6 +215,7 @@ test('an invalid setting shows the server\'s error; fixing it speaks again', asy
     await page.fill('#text', '   ');
     await page.click('#speak');
     assert.deepEqual(await statusOf(page), { text: 'Error: type some text first.', error: true });
+    await h.waitIdle();
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
@@ -244,6 +245,7 @@ test('the <audio> fallback (?player=element) plays /tts and shows errors', async
     assert.deepEqual(await statusOf(page),
       { text: "Error: parameter 'pitch': 7 is out of range [0.5, 2]", error: true });
     // The media element logs its failed load; nothing else may appear.
+    await h.waitIdle();
     assert.deepEqual(problems.filter((p) => !/400 \(Bad Request\)/.test(p)), []);
   } finally {
     await page.close();
@@ -261,6 +263,7 @@ test('Download saves the same audio as a file in the chosen format', async () =>
     assert.equal(bytes.subarray(0, 4).toString('latin1'), 'fLaC');
     assert.ok(bytes.length > 1000, `${bytes.length} bytes`);
     assert.match((await statusOf(page)).text, /^Saved lector\.flac/);
+    await h.waitIdle();
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
@@ -293,6 +296,7 @@ test('accessibility: axe-core finds no violations; the keyboard reaches every co
       await page.focus('#text');
       await page.keyboard.press('Control+Enter');
       await waitStats(page, done, 1, 20000);
+      await h.waitIdle();
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
