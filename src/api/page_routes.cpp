@@ -19,11 +19,11 @@ std::string_view worklet_js();
 namespace {
 
 // 'self' in connect-src covers ws:// and wss:// to the same host (CSP Level 3), which is how
-// the page reaches /v1/stream. media-src allows blob: for nothing today but a saved download
-// played back in place; data: images only for the empty favicon.
+// the page reaches /v1/stream; the AudioWorklet module is a script (script-src). data: images
+// only for the empty favicon.
 constexpr std::string_view kPagePolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "media-src 'self' blob:; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
 Response file(std::string_view content_type, std::string_view body) {
