@@ -11,6 +11,7 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
     : scheduler_(scheduler),
       config_(std::move(config)),
       defaults_(scheduler_, config_.default_engine, config_.default_voice) {
+  add_page_routes(routes_);
   add_catalog_routes(routes_, scheduler_, defaults_);
   add_tts_routes(routes_, *this);
   add_openai_routes(routes_, *this);

@@ -135,7 +135,4 @@ class Api {
   std::atomic<bool> cutting_{false};
 };
 
-// The page served at GET /, embedded at build time (web/index.html).
-std::string_view page_html();
-
 }  // namespace lector::api

@@ -1,4 +1,4 @@
-// The seed's routes and the catalog: the page, engines, voices, server-wide defaults, health
+// The seed's routes and the catalog: engines, voices, server-wide defaults, health
 // and statistics. Handlers run on network threads, any number at once.
 
 #include <cctype>
@@ -62,13 +62,6 @@ Response voices(const HttpRequest& request, bool detail, const sched::Scheduler&
 }  // namespace
 
 void add_catalog_routes(RouteTable& routes, const sched::Scheduler& scheduler, Defaults& defaults) {
-  routes.add("/", {"GET"}, [](const HttpRequest&) {
-    Response r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body = std::string(page_html());
-    return r;
-  });
-
   routes.add("/engines", {"GET"}, [&scheduler](const HttpRequest&) {
     json names = json::array();
     for (const auto& e : scheduler.engines()) names.push_back(e.name);

@@ -7,7 +7,10 @@
 
 namespace lector::api {
 
-// GET /, /engines, /voices, /api/voices, /api/engines, /set_engine, /setvoice, /health,
+// GET / and the page's files under /web/ (page_routes.cpp).
+void add_page_routes(RouteTable& routes);
+
+// GET /engines, /voices, /api/voices, /api/engines, /set_engine, /setvoice, /health,
 // /status (catalog_routes.cpp).
 void add_catalog_routes(RouteTable& routes, const sched::Scheduler& scheduler, Defaults& defaults);
 

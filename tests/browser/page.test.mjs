@@ -1,353 +1,303 @@
-// Real-browser end-to-end test of the page served at GET /.
+// Real-browser tests of the page at GET /: the real `lector` binary, Debian's Chromium driven by
+// playwright-core (harness.mjs). They pick a voice with the filters and Speak through Web Audio
+// (checked by the worklet's count of non-silent samples played) and through the <audio>
+// fallback (?player=element); measure click -> first sound against a tone page (the floor);
+// type in Live mode; Stop; show the server's error; run axe-core on the page.
 //
-// Starts the real `lector` binary, drives Debian's Chromium (/usr/bin/chromium) with
-// playwright-core (no browser download), and checks that the page lists engines and voices,
-// that Speak makes the <audio> element decode and play the streamed /tts WAV to its end, and
-// that errors are shown to the user.
-//
-// Run: npm ci && node --test page.test.mjs   (LECTOR_BIN overrides the binary;
-// LECTOR_SCREENSHOT=/path.png saves a screenshot of the page after playback.)
+// Run: npm ci && node --test page.test.mjs   (LECTOR_BIN overrides the binary; with
+// LECTOR_SCREENSHOT=path.png the screenshot of the page after Speak is saved there: the
+// README's docs/page.png comes from it).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { Harness, median, sleep, stats, statusOf, waitStats } from './harness.mjs';
 
-const LECTOR_BIN = process.env.LECTOR_BIN || '/work/main/build/release/lector';
-const CHROMIUM = process.env.LECTOR_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const h = new Harness();
+before(() => h.start());
+after(() => h.stop());
 
-let server;          // the lector child process
-let serverLog = '';  // its stdout+stderr, shown when it fails to start or dies
-let base;            // http://127.0.0.1:PORT
-let context;         // the Chromium persistent context
-let userDataDir;
+// How far over the tone floor the page's first sound may be. The issue's target is 60 ms; this
+// check is looser because CI machines are shared and noisy (the figures are printed either way).
+const kLatencyMarginMs = 150;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const done = (n) => window.lectorStats.utterances.filter((u) => u.done).length >= n;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForHealth(deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`lector exited early (${server.exitCode ?? server.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const r = await fetch(`${base}/health`);
-      if (r.ok) return;
-    } catch { /* not listening yet */ }
-    await sleep(100);
-  }
-  throw new Error(`lector did not become healthy within ${deadlineMs} ms:\n${serverLog}`);
-}
-
-before(async () => {
-  assert.ok(fs.existsSync(LECTOR_BIN), `LECTOR_BIN not found: ${LECTOR_BIN}`);
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found: ${CHROMIUM} (apt-get install chromium)`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(LECTOR_BIN,
-    ['serve', '--host', '127.0.0.1', '--port', String(port), '--workers', '2'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (d) => { serverLog = (serverLog + d).slice(-20000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  await waitForHealth(30000);
-
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lector-chromium-'));
-  // headless: true also makes playwright add --mute-audio: the media pipeline still decodes and
-  // the audio renderer still consumes samples in real time (currentTime advances, 'ended'
-  // fires); only the output is silent, so no sound device is needed.
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 900, height: 640 },
-  });
-});
-
-after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
-  }
-});
-
-// A fresh page with the console errors, uncaught exceptions and /tts requests it sees. The
-// bytes of each /tts body that reached the browser are counted through the DevTools protocol,
-// so the audio the element played can be compared with what it received.
-async function openPage() {
-  const page = await context.newPage();
-  const problems = [];
-  const tts = new Map();  // DevTools request id -> { url, status, type, bytes, finished }
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  const cdp = await context.newCDPSession(page);
-  cdp.on('Network.requestWillBeSent', (e) => {
-    if (new URL(e.request.url).pathname === '/tts') {
-      tts.set(e.requestId, { url: e.request.url, status: 0, type: '', bytes: 0, finished: false });
-    }
-  });
-  cdp.on('Network.responseReceived', (e) => {
-    const r = tts.get(e.requestId);
-    if (!r) return;
-    r.status = e.response.status;
-    const h = Object.fromEntries(
-      Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    r.type = h['content-type'];
-  });
-  cdp.on('Network.dataReceived', (e) => {
-    const r = tts.get(e.requestId);
-    if (r) r.bytes += e.dataLength;
-  });
-  cdp.on('Network.loadingFinished', (e) => {
-    const r = tts.get(e.requestId);
-    if (r) r.finished = true;
-  });
-  await cdp.send('Network.enable');
-  await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.getElementById('status').textContent !== '', null,
-    { timeout: 15000 });
-  // Record the <audio> element's events (with the clock) and every status text from here on.
-  await page.evaluate(() => {
-    const p = document.getElementById('player');
-    const s = document.getElementById('status');
-    window.__statuses = [];
-    new MutationObserver(() => window.__statuses.push(s.textContent))
-      .observe(s, { childList: true, characterData: true, subtree: true });
-    window.__events = [];
-    for (const name of ['loadedmetadata', 'canplay', 'playing', 'timeupdate', 'ended', 'error']) {
-      p.addEventListener(name, () => window.__events.push(
-        { name, t: performance.now(), currentTime: p.currentTime, duration: p.duration }));
-    }
-  });
-  return { page, problems, ttsRequests: () => [...tts.values()] };
-}
-
-// Seconds of audio in the one /tts body the browser received: its byte count, with the format
-// read from the WAV header (the same request fetched again outside the browser).
-async function receivedSeconds(ttsRequests) {
-  const reqs = ttsRequests();
-  assert.equal(reqs.length, 1, JSON.stringify(reqs));
-  const [r] = reqs;
-  assert.equal(r.status, 200);
-  assert.equal(r.type, 'audio/wav');
-  assert.ok(r.finished, 'the /tts body did not finish loading');
-  const header = Buffer.from(await (await fetch(r.url)).arrayBuffer()).subarray(0, 44);
-  assert.equal(header.toString('ascii', 0, 4), 'RIFF');
-  assert.equal(header.toString('ascii', 8, 12), 'WAVE');
-  assert.equal(header.readUInt32LE(40), 0xFFFFFFFF, 'data size should be "unknown" (streamed)');
-  const channels = header.readUInt16LE(22);
-  const rate = header.readUInt32LE(24);
-  const bits = header.readUInt16LE(34);
-  return (r.bytes - 44) / (rate * channels * (bits / 8));
-}
-
-// Chromium's WAV demuxer drops the last partial 4096-byte block of a WAV whose size is unknown
-// when it started playing before the body ended (up to 93 ms at 22050 Hz s16 mono): allow
-// that much short of the end, and nothing past it.
-function assertPlayedToEnd(playedTo, expected) {
-  const missing = expected - playedTo;
-  assert.ok(missing > -0.005 && missing < 0.1,
-    `played to ${playedTo} of ${expected} s (${(missing * 1000).toFixed(1)} ms missing)`);
-}
-
-const statusOf = (page) => page.evaluate(() => {
-  const s = document.getElementById('status');
-  return { text: s.textContent, error: s.classList.contains('error') };
-});
-
-const waitForEvent = (page, name, timeout) => page.waitForFunction(
-  (n) => window.__events.some((e) => e.name === n), name, { timeout });
-
-test('the page loads with the espeak engine and its voices, en-us selected', async () => {
-  const { page, problems } = await openPage();
+test('the page: CSP, voices from every engine, filters, Speak through Web Audio', async (t) => {
+  const { page, problems, response } = await h.open('/');
   try {
+    const csp = response.headers()['content-security-policy'];
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const st = await stats(page);
+    assert.equal(st.path, 'webaudio');
+    assert.ok(st.contextRate >= 8000, JSON.stringify(st));
     assert.deepEqual(await statusOf(page), { text: 'Ready.', error: false });
-    const engines = await page.$$eval('#engine option', (os) => os.map((o) => o.value));
-    assert.ok(engines.includes('espeak'), `engines: ${engines}`);
-    assert.equal(await page.inputValue('#engine'), 'espeak');
-    const voices = await page.$$eval('#voice option', (os) => os.map((o) => o.value));
-    assert.ok(voices.length > 100, `only ${voices.length} voices`);
-    assert.ok(voices.includes('en-us'));
-    assert.equal(await page.inputValue('#voice'), 'en-us');
-    assert.equal(await page.locator('#text').count(), 1);
-    assert.equal(await page.locator('#speak').count(), 1);
-    assert.equal(await page.locator('audio#player').count(), 1);
-    assert.deepEqual(problems, []);
-  } finally {
-    await page.close();
-  }
-});
+    assert.equal(await page.inputValue('#voice'), 'espeak:en-us');
+    const all = await page.$$eval('#voice option', (os) => os.length);
+    const engines = await page.$$eval('#voice optgroup', (gs) => gs.map((g) => g.label));
+    assert.deepEqual(engines.sort(), ['espeak', 'flite']);
 
-test('Speak plays the streamed /tts WAV in the <audio> element to its end', async (t) => {
-  const { page, problems, ttsRequests } = await openPage();
-  try {
-    // Two sentences: two segments, so the WAV arrives as more than one streamed piece.
-    await page.fill('#text', 'Hello from the browser. Goodbye.');
+    // English, female, "flite": flite's slt, and nothing else.
+    await page.selectOption('#language', 'en');
+    const english = await page.$$eval('#voice option', (os) => os.map((o) => o.value));
+    assert.ok(english.length > 3 && english.length < all, `${english.length} of ${all}`);
+    assert.ok(english.every((v) => /^espeak:en|^flite:/.test(v)), english.join());
+    await page.selectOption('#gender', 'female');
+    const female = await page.$$eval('#voice option', (os) => os.map((o) => o.value));
+    assert.deepEqual(female, ['flite:slt']);
+    await page.selectOption('#gender', 'male');
+    await page.fill('#search', 'flite');
+    assert.ok(await page.$$eval('#voice option', (os) => os.length) >= 3);
+    assert.ok(await page.$$eval('#voice option', (os) => os.every((o) => o.value.startsWith('flite:'))));
+    await page.selectOption('#gender', 'female');
+    assert.deepEqual(await page.$$eval('#voice option', (os) => os.map((o) => o.value)),
+      ['flite:slt']);
+    assert.equal(await page.inputValue('#voice'), 'flite:slt');
+    assert.equal(await page.textContent('#voice-count'), `1 of ${all} voices`);
+
+    await page.fill('#text', 'A female voice from flite.');
     await page.click('#speak');
-
-    await waitForEvent(page, 'playing', 30000);
-    await page.waitForFunction(() => document.getElementById('player').currentTime > 0, null,
-      { timeout: 15000 });
-    const playing = await statusOf(page);
-    assert.equal(playing.error, false);
-    const m = /^Playing \(first audio after (\d+) ms\)\.$/.exec(playing.text);
-    assert.ok(m, `status while playing: ${playing.text}`);
-    assert.ok(Number(m[1]) < 30000, `first audio after ${m[1]} ms`);
-
-    await waitForEvent(page, 'ended', 30000);
-    assert.deepEqual(await statusOf(page), { text: 'Done.', error: false });
-    // (a stall and resume fires 'playing' again, with the same first-audio time)
-    const statuses = (await page.evaluate(() => window.__statuses))
-      .filter((x, i, all) => i === 0 || x !== all[i - 1]);
-    assert.deepEqual(statuses, ['Synthesizing…', playing.text, 'Done.']);
-    const st = await page.evaluate(() => {
-      const p = document.getElementById('player');
-      return {
-        currentTime: p.currentTime, duration: p.duration, ended: p.ended, paused: p.paused,
-        played: Array.from({ length: p.played.length },
-          (_, i) => [p.played.start(i), p.played.end(i)]),
-        error: p.error && p.error.code, events: window.__events,
-      };
-    });
-    assert.equal(st.error, null);
-    assert.ok(st.ended && st.paused, JSON.stringify(st));
-
-    // The element decoded the stream it received: its final position is the audio's length.
-    const expected = await receivedSeconds(ttsRequests);
-    t.diagnostic(`received ${expected.toFixed(3)} s of audio, played to ${st.currentTime} s`);
-    assert.ok(expected > 1, `only ${expected} s of audio`);
-    assertPlayedToEnd(st.currentTime, expected);
-    // ... and played it from the start: one played range from 0 to the end, and time advanced
-    // through several updates in between.
-    assert.equal(st.played.length, 1, JSON.stringify(st.played));
-    assert.ok(st.played[0][0] < 0.05, JSON.stringify(st.played));
-    assertPlayedToEnd(st.played[0][1], expected);
-    const updates = st.events.filter((e) => e.name === 'timeupdate' && e.currentTime > 0 &&
-      e.currentTime < expected - 0.1);
-    assert.ok(updates.length >= 2, `timeupdates mid-stream: ${JSON.stringify(updates)}`);
-    for (let i = 1; i < updates.length; i++) {
-      assert.ok(updates[i].currentTime >= updates[i - 1].currentTime, 'currentTime went back');
-    }
-    // ... in real time, not skipped through: from 'playing' to 'ended' takes about the audio's
-    // length (lower bound tight, upper bound loose for a slow machine).
-    const names = st.events.map((e) => e.name);
-    assert.ok(names.indexOf('loadedmetadata') < names.indexOf('playing'), names.join(','));
-    assert.ok(names.indexOf('playing') < names.indexOf('ended'), names.join(','));
-    const wall = (st.events.find((e) => e.name === 'ended').t -
-      st.events.find((e) => e.name === 'playing').t) / 1000;
-    assert.ok(wall > expected * 0.8 && wall < expected * 4 + 2,
-      `played ${expected.toFixed(2)} s of audio in ${wall.toFixed(2)} s`);
-
+    await waitStats(page, done, 1, 20000);
+    const after = await stats(page);
+    const [u] = after.utterances;
+    t.diagnostic(`flite:slt: first audio after ${u.firstAudioMs.toFixed(1)} ms, ` +
+      `real-time factor ${u.realTimeFactor.toFixed(4)}, ${after.worklet.nonSilentFrames} ` +
+      `non-silent frames played`);
+    // Sound was played: over a second of audio, most of it above the silence threshold.
+    assert.ok(u.audioSeconds > 1, JSON.stringify(u));
+    assert.ok(after.worklet.nonSilentFrames > 0.3 * u.audioSeconds * after.contextRate,
+      JSON.stringify(after.worklet));
+    assert.ok(after.worklet.peak > 0.05, JSON.stringify(after.worklet));
+    assert.ok(u.firstAudioMs > 0 && u.firstAudioMs < 5000, JSON.stringify(u));
+    assert.ok(u.realTimeFactor > 0 && u.realTimeFactor < 1, JSON.stringify(u));
+    const finished = await statusOf(page);
+    assert.match(finished.text, /^Done: first audio after \d+ ms, real-time factor [\d.]+/);
+    assert.match(await page.textContent('#stats'), /^Last utterance: first audio after/);
     if (process.env.LECTOR_SCREENSHOT) {
+      await page.fill('#search', '');
+      await page.selectOption('#gender', '');
+      await page.selectOption('#voice', 'espeak:en-us');
+      await page.fill('#text', 'Lector speaks as soon as the first sentence is ready. ' +
+        'Each word is highlighted as it is heard.');
+      await page.click('#speak');
+      await waitStats(page, () => window.lectorStats.words.length >= 8);
       await page.screenshot({ path: process.env.LECTOR_SCREENSHOT, fullPage: true });
+      await page.click('#stop');
     }
+    await h.waitIdle();
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
   }
 });
 
-test('a long text plays through as a stream of unknown length', async (t) => {
-  const { page, problems, ttsRequests } = await openPage();
+test('first audio: the default voice against a tone started on the click', async (t) => {
+  const { page, problems } = await h.open('/');
+  const tone = await h.context.newPage();
   try {
-    // ~29 s of audio (~1.3 MB): more than Chromium buffers before it starts, so the element
-    // typically begins with duration Infinity (the WAV header's sizes say "unknown") and learns
-    // the end only when the chunked body ends. Played at 4x to keep the test short.
-    const para = 'Hello! This is Lector, a streaming text-to-speech server. Every sentence is ' +
-      'synthesized in a worker process, and the audio plays as soon as the first one is ready. ';
-    await page.fill('#text', para.repeat(3));
-    await page.evaluate(() => {
-      const p = document.getElementById('player');
-      p.defaultPlaybackRate = 4;
-      p.addEventListener('loadedmetadata', () => { window.__firstDuration = String(p.duration); },
-        { once: true });
-    });
+    await tone.goto(`${h.fixturesBase}/floor.html`);
+    await tone.waitForFunction(() => window.floor && window.floor.ready);
+    const page_ = [];
+    const floor = [];
+    const server = [];  // the server's own time to first audio (from its first text)
+    const bytes = [];   // click -> the first audio message in the page
+    // Alternating, several times each: the machine's load changes both alike. A new sentence
+    // each time, so every one is synthesized (the cache would answer a repeated one).
+    for (let i = 0; i < 5; i++) {
+      await tone.bringToFront();
+      await tone.click('#tone');
+      await tone.waitForFunction((n) => window.floor.times.length > n, i);
+      floor.push(await tone.evaluate((n) => window.floor.times[n], i));
+      await page.bringToFront();
+      await page.fill('#text', `Measurement number ${i + 1} of the first audio.`);
+      await page.click('#speak');
+      // (the server's `done` follows its last audio, long before that audio is played)
+      await waitStats(page,
+        (n) => (window.lectorStats.utterances[n] || {}).serverFirstAudioMs !== undefined, i);
+      const u = (await stats(page)).utterances[i];
+      page_.push(u.firstAudioMs);
+      server.push(u.serverFirstAudioMs);
+      bytes.push(u.firstBytesMs);
+      await page.click('#stop');
+    }
+    const mPage = median(page_);
+    const mFloor = median(floor);
+    const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
+    console.log(`click -> first sound: page (espeak:en-us) median ${mPage.toFixed(1)} ms ` +
+      `[${fmt(page_)}]; tone floor median ${mFloor.toFixed(1)} ms [${fmt(floor)}]; ` +
+      `difference ${(mPage - mFloor).toFixed(1)} ms; the server's own time to first audio ` +
+      `median ${median(server).toFixed(1)} ms [${fmt(server)}]; click -> first audio message ` +
+      `in the page median ${median(bytes).toFixed(1)} ms [${fmt(bytes)}]`);
+    t.diagnostic(`page ${mPage.toFixed(1)} ms, floor ${mFloor.toFixed(1)} ms`);
+    assert.ok(mFloor > 0 && mPage > 0);
+    assert.ok(mPage - mFloor < kLatencyMarginMs,
+      `page ${mPage.toFixed(1)} ms is more than ${kLatencyMarginMs} ms over the floor ` +
+      `${mFloor.toFixed(1)} ms`);
+    await h.waitIdle();
+    assert.deepEqual(problems, []);
+  } finally {
+    await tone.close();
+    await page.close();
+  }
+});
+
+test('Live mode speaks each sentence once typed, highlights words; Stop stops', async () => {
+  const { page, problems } = await h.open('/');
+  try {
+    await page.fill('#text', '');
+    await page.check('#live');
+    await page.focus('#text');
+    // The first sentence is spoken while the second is still being typed.
+    await page.keyboard.type('Typing makes the first sentence sound. ', { delay: 5 });
+    await waitStats(page, () => window.lectorStats.worklet.nonSilentFrames > 0);
+    const heardWhileTyping = await page.inputValue('#text');
+    await page.keyboard.type('Then a second one comes', { delay: 5 });
+    assert.equal(heardWhileTyping, 'Typing makes the first sentence sound. ');
+    await waitStats(page, done, 1, 20000);
+    await sleep(500);
+    // The unfinished second sentence is not spoken until it ends.
+    let st = await stats(page);
+    assert.deepEqual(st.utterances.map((u) => u.text), ['Typing makes the first sentence sound. ']);
+    assert.ok(st.words.includes('Typing') && st.words.includes('sentence'), st.words.join());
+    await page.keyboard.type('. ');
+    await waitStats(page, done, 2, 20000);
+    st = await stats(page);
+    assert.deepEqual(st.utterances.map((u) => u.text.trim()),
+      ['Typing makes the first sentence sound.', 'Then a second one comes.']);
+
+    // A long text in Live mode's Speak (the rest of the box), then Stop once it is heard.
+    await page.keyboard.type('This paragraph goes on and on, with clause after clause, so that ' +
+      'there is a lot of audio still to come when the listener presses the stop button, ' +
+      'and then some more words after that', { delay: 0 });
     await page.click('#speak');
-    await waitForEvent(page, 'playing', 30000);
-    await waitForEvent(page, 'ended', 60000);
-    assert.deepEqual(await statusOf(page), { text: 'Done.', error: false });
-    const st = await page.evaluate(() => ({
-      currentTime: document.getElementById('player').currentTime,
-      first: window.__firstDuration,
-      updates: window.__events.filter((e) => e.name === 'timeupdate').length,
-    }));
-    const expected = await receivedSeconds(ttsRequests);
-    t.diagnostic(`received ${expected.toFixed(3)} s of audio, played to ` +
-      `${st.currentTime.toFixed(3)} s; duration at loadedmetadata: ${st.first}`);
-    assert.ok(expected > 20, `only ${expected} s of audio`);
-    assert.ok(st.updates >= 10, `only ${st.updates} timeupdates`);
-    assertPlayedToEnd(st.currentTime, expected);
+    await waitStats(page, () => window.lectorStats.utterances.length >= 3);
+    await sleep(300);
+    await page.click('#stop');
+    assert.deepEqual(await statusOf(page), { text: 'Stopped.', error: false });
+    await waitStats(page, () => window.lectorStats.worklet.queued === 0);
+    const stopped = (await stats(page)).worklet.nonSilentFrames;
+    await sleep(500);
+    st = await stats(page);
+    assert.equal(st.worklet.nonSilentFrames, stopped, 'sound after Stop');
+    assert.equal(st.utterances.filter((u) => u.done).length, 2, 'the stopped one never ends');
+    await h.waitIdle(2000);
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
   }
 });
 
-test('errors: empty text is refused without a request; a server 4xx shows its message',
+test('an invalid setting shows the server\'s error; fixing it speaks again', async () => {
+  const { page, problems } = await h.open('/');
+  try {
+    await page.fill('#speed', '9');
+    await page.fill('#text', 'Too fast to be allowed.');
+    await page.click('#speak');
+    await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
+    assert.deepEqual(await statusOf(page),
+      { text: "Error: parameter 'speed': 9 is out of range [0.25, 4]", error: true });
+    // Fixed, and at 16 kHz: the worklet converts to the context's rate, so the frames it
+    // plays are the audio's length at that rate.
+    await page.fill('#speed', '1.5');
+    await page.selectOption('#rate', '16000');
+    const before = (await stats(page)).worklet.playedFrames || 0;
+    await page.click('#speak');
+    await waitStats(page, done, 1, 20000);
+    const st = await stats(page);
+    assert.equal(st.utterances.length, 1);
+    const frames = st.worklet.playedFrames - before;
+    const expected = st.utterances[0].audioSeconds * st.contextRate;
+    assert.ok(Math.abs(frames - expected) < 0.02 * expected + 256,
+      `played ${frames} frames for ${expected.toFixed(0)}`);
+    await page.fill('#text', '   ');
+    await page.click('#speak');
+    assert.deepEqual(await statusOf(page), { text: 'Error: type some text first.', error: true });
+    await h.waitIdle();
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the <audio> fallback (?player=element) plays /tts and shows errors', async (t) => {
+  const { page, problems } = await h.open('/?player=element');
+  try {
+    assert.equal((await stats(page)).path, 'element');
+    assert.equal(await page.isDisabled('#live'), true);
+    await page.fill('#text', 'The fallback plays this.');
+    await page.click('#speak');
+    await page.waitForFunction(() => window.lectorStats.element.ended, null, { timeout: 20000 });
+    const st = await stats(page);
+    const u = st.utterances[0];
+    t.diagnostic(`element: first audio after ${u.firstAudioMs.toFixed(1)} ms`);
+    assert.equal(u.path, 'element');
+    assert.ok(u.audioSeconds > 1, JSON.stringify(u));
+    assert.match((await statusOf(page)).text, /^Done: first audio after \d+ ms/);
+    assert.equal(await page.evaluate(() => document.getElementById('player').currentTime > 1), true);
+
+    await page.fill('#pitch', '7');
+    await page.click('#speak');
+    await page.waitForFunction(() => document.getElementById('status').classList.contains('error'),
+      null, { timeout: 15000 });
+    assert.deepEqual(await statusOf(page),
+      { text: "Error: parameter 'pitch': 7 is out of range [0.5, 2]", error: true });
+    // The media element logs its failed load; nothing else may appear.
+    await h.waitIdle();
+    assert.deepEqual(problems.filter((p) => !/400 \(Bad Request\)/.test(p)), []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('Download saves the same audio as a file in the chosen format', async () => {
+  const { page, problems } = await h.open('/');
+  try {
+    await page.fill('#text', 'A file to keep.');
+    await page.selectOption('#format', 'flac');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    assert.equal(download.suggestedFilename(), 'lector.flac');
+    const bytes = fs.readFileSync(await download.path());
+    assert.equal(bytes.subarray(0, 4).toString('latin1'), 'fLaC');
+    assert.ok(bytes.length > 1000, `${bytes.length} bytes`);
+    assert.match((await statusOf(page)).text, /^Saved lector\.flac/);
+    await h.waitIdle();
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('accessibility: axe-core finds no violations; the keyboard reaches every control',
   async () => {
-    const { page, ttsRequests } = await openPage();
+    const { page, problems } = await h.open('/');
     try {
-      for (const empty of ['', '   \n ']) {
-        await page.fill('#text', empty);
-        await page.click('#speak');
-        assert.deepEqual(await statusOf(page), { text: 'Type some text first.', error: true });
+      // Evaluated through DevTools, which the page's CSP does not govern (a <script> would be).
+      const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+      await page.evaluate(fs.readFileSync(axePath, 'utf8'));
+      const result = await page.evaluate(() => window.axe.run(document));
+      const violations = result.violations.map((v) =>
+        `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      assert.deepEqual(violations, []);
+
+      // Tab order follows the page: filters, voice, settings, text, Live, buttons.
+      const order = [];
+      await page.focus('#language');
+      for (let i = 0; i < 14; i++) {
+        order.push(await page.evaluate(() => document.activeElement.id));
+        await page.keyboard.press('Tab');
       }
-      await sleep(300);
-      assert.deepEqual(ttsRequests(), [], 'empty text must not reach /tts');
-
-      // A voice the server does not know: the 400's JSON message must reach the status line.
-      await page.evaluate(() => {
-        const sel = document.getElementById('voice');
-        sel.add(new Option('no-such-voice', 'no-such-voice'));
-        sel.value = 'no-such-voice';
-      });
-      await page.fill('#text', 'This voice does not exist.');
-      await page.click('#speak');
-      await page.waitForFunction(
-        () => document.getElementById('status').textContent.startsWith('Error:'), null,
-        { timeout: 15000 });
-      const st = await statusOf(page);
-      assert.equal(st.error, true);
-      assert.equal(st.text,
-        "Error: parameter 'voice': unknown voice 'no-such-voice' for engine 'espeak'");
-      const reqs = ttsRequests();
-      assert.ok(reqs.length >= 1 && reqs.every((r) => r.status === 400), JSON.stringify(reqs));
-      const names = await page.evaluate(() => window.__events.map((e) => e.name));
-      assert.ok(!names.includes('playing'), names.join(','));
-      assert.ok(names.includes('error'), names.join(','));
-
-      // Back to a real voice: the page recovers and plays.
-      await page.selectOption('#voice', 'en-us');
-      await page.fill('#text', 'Fine again.');
-      await page.click('#speak');
-      await waitForEvent(page, 'ended', 30000);
-      assert.deepEqual(await statusOf(page), { text: 'Done.', error: false });
+      assert.deepEqual(order, ['language', 'gender', 'search', 'voice', 'speed', 'pitch',
+        'volume', 'pause', 'rate', 'format', 'text', 'live', 'speak', 'stop']);
+      // Speak from the keyboard: Ctrl+Enter in the text.
+      await page.fill('#text', 'Spoken from the keyboard.');
+      await page.focus('#text');
+      await page.keyboard.press('Control+Enter');
+      await waitStats(page, done, 1, 20000);
+      await h.waitIdle();
+      assert.deepEqual(problems, []);
     } finally {
       await page.close();
     }

@@ -15,15 +15,39 @@ GERMAN_TEXT = "Guten Morgen, wie geht es Ihnen heute? Das Wetter ist wirklich sc
 class PageAndListsTest(ServerTestCase):
     workers = 2
 
-    def test_page_is_html_with_selects_and_audio(self):
+    def test_page_is_html_under_a_strict_policy(self):
         status, headers, body = self.server.request("GET", "/")
         self.assertEqual(status, 200)
         self.assertTrue(headers["content-type"].startswith("text/html"), headers["content-type"])
+        policy = headers["content-security-policy"]
+        self.assertIn("default-src 'none'", policy)
+        self.assertIn("script-src 'self';", policy)
+        self.assertNotIn("unsafe", policy)
         page = body.decode("utf-8").lower()
-        self.assertIn("<audio", page)
-        self.assertGreaterEqual(page.count("<select"), 2, "engine and voice selects")
-        self.assertIn("<textarea", page)
-        self.assertIn("/tts", page)
+        for control in ('id="voice"', 'id="language"', 'id="gender"', 'id="search"',
+                        'id="speed"', 'id="pitch"', 'id="volume"', 'id="pause"', 'id="rate"',
+                        'id="format"', "<textarea", 'id="live"', 'id="speak"', 'id="stop"',
+                        'id="download"', "<audio", 'role="status"'):
+            self.assertIn(control, page)
+        # No inline code: the policy would block it.
+        self.assertNotIn("<style", page)
+        self.assertNotIn("<script>", page)
+        self.assertNotIn(" style=", page)
+
+    def test_page_files(self):
+        for path, kind, needle in (("/web/page.css", "text/css", "#status"),
+                                   ("/web/page.js", "text/javascript", "/tts?"),
+                                   ("/web/voices.js", "text/javascript", "/api/voices"),
+                                   ("/web/stream.js", "text/javascript", "/v1/stream"),
+                                   ("/web/live.js", "text/javascript", "LiveFeed"),
+                                   ("/web/worklet.js", "text/javascript", "registerProcessor")):
+            status, headers, body = self.server.request("GET", path)
+            self.assertEqual(status, 200, path)
+            self.assertTrue(headers["content-type"].startswith(kind), (path, headers))
+            self.assertEqual(headers["x-content-type-options"], "nosniff")
+            self.assertIn(needle, body.decode("utf-8"), path)
+        status, _, _ = self.server.request("GET", "/web/nothing.js")
+        self.assertEqual(status, 404)
 
     def test_engines(self):
         status, headers, body = self.server.get_json("/engines")
