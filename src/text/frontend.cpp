@@ -28,9 +28,15 @@ struct Frontend::State {
   std::string tail;          // an incomplete UTF-8 sequence waiting for its end
   std::uint32_t fed = 0;     // source code points so far (normalize=false)
 
+  static CleanupOptions cleanup_options(const FrontendOptions& o) {
+    CleanupOptions c = o.cleanup;
+    if (c.language.empty()) c.language = o.language;  // the words of spoken addresses
+    return c;
+  }
+
   explicit State(FrontendOptions o)
       : options(std::move(o)),
-        cleaner(options.cleanup),
+        cleaner(cleanup_options(options)),
         segmenter(options.language, options.segmenter) {}
 
   // The next stretch of the source, complete code points only.

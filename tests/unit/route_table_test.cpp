@@ -102,6 +102,12 @@ const std::map<std::string, std::string> kAllow = {
     {"/livez", "GET, HEAD"},
     {"/readyz", "GET, HEAD"},
     {"/metrics", "GET, HEAD"},
+    {"/web/page.css", "GET, HEAD"},
+    {"/web/page.js", "GET, HEAD"},
+    {"/web/voices.js", "GET, HEAD"},
+    {"/web/stream.js", "GET, HEAD"},
+    {"/web/live.js", "GET, HEAD"},
+    {"/web/worklet.js", "GET, HEAD"},
 };
 
 TEST_F(ApiRoutes, TheTableHasExactlyTheDocumentedRoutes) {
