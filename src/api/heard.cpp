@@ -1,6 +1,7 @@
 #include "api/heard.h"
 
 #include <algorithm>
+#include <ranges>
 
 #include "text/utf8.h"
 
@@ -11,8 +12,8 @@ void HeardTracker::add_segments(std::vector<text::MappedText> segments) {
 }
 
 const std::string& HeardTracker::segment_text(std::size_t i) const {
-  static const std::string kNone;
-  return i < segments_.size() ? segments_[i].text : kNone;
+  static const std::string none;
+  return i < segments_.size() ? segments_[i].text : none;
 }
 
 text::SourceSpan HeardTracker::segment_span(std::size_t i) const {
@@ -44,16 +45,16 @@ void HeardTracker::mark(const sched::AudioMark& mark) {
 
 Heard HeardTracker::heard(std::size_t pcm_bytes) const {
   Heard h;
-  for (auto it = segment_ends_.rbegin(); it != segment_ends_.rend(); ++it) {
-    if (it->second <= pcm_bytes) {
-      h.segment = it->first;
-      h.source_offset = segment_span(it->first).end;
+  for (const auto& [segment, offset] : std::ranges::reverse_view(segment_ends_)) {
+    if (offset <= pcm_bytes) {
+      h.segment = segment;
+      h.source_offset = segment_span(segment).end;
       break;
     }
   }
-  for (auto it = words_.rbegin(); it != words_.rend(); ++it) {
-    if (it->end && *it->end <= pcm_bytes) {
-      h.word = word(it->mark);
+  for (const Word& w : std::ranges::reverse_view(words_)) {
+    if (w.end && *w.end <= pcm_bytes) {
+      h.word = word(w.mark);
       h.source_offset = std::max(h.source_offset, h.word->end);
       break;
     }

@@ -1,9 +1,9 @@
 #include "api/lexicon_store.h"
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "core/error.h"
 #include "obs/log.h"
@@ -15,7 +15,10 @@ LexiconStore::LexiconStore(std::string path)
 
 text::Lexicon LexiconStore::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::kBadParameter, path + ": cannot read: " + std::strerror(errno));
+  if (!in)
+    throw Error(
+        ErrorCode::kBadParameter,
+        path + ": cannot read: " + std::error_code(errno, std::generic_category()).message());
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw Error(ErrorCode::kBadParameter, path + ": read error");

@@ -48,7 +48,7 @@ bool TextUpload::reject(const std::string& problem) {
   return false;
 }
 
-void TextUpload::send(std::vector<text::MappedText> segments) {
+void TextUpload::send(const std::vector<text::MappedText>& segments) {
   if (segments.empty()) return;
   segments_ += segments.size();
   source_->append(segment_texts(segments));

@@ -28,7 +28,7 @@ class TextUpload final : public UploadSink {
 
  private:
   bool reject(const std::string& problem);
-  void send(std::vector<text::MappedText> segments);
+  void send(const std::vector<text::MappedText>& segments);
 
   std::shared_ptr<AudioBody> source_;
   text::Frontend frontend_;
