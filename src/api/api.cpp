@@ -39,25 +39,36 @@ void Api::request_done(const RequestRecord& r) noexcept {
     // Probes and scrapes come every few seconds: their successes only at debug level.
     const bool routine = r.status == 200 && (route == "/livez" || route == "/readyz" ||
                                              route == "/health" || route == "/metrics");
-    obs::log_fields(routine ? obs::LogLevel::kDebug : obs::LogLevel::kInfo, "request",
-                    {{"id", r.id},
-                     {"route", route},
-                     {"method", r.method},
-                     {"status", static_cast<std::int64_t>(r.status)},
-                     {"end", to_string(r.end)},
-                     {"error", r.error ? to_string(*r.error) : ""},
-                     {"engine", r.engine},
-                     {"voice", r.voice},
-                     {"format", r.format},
-                     {"rate", static_cast<std::int64_t>(r.sample_rate)},
-                     {"chars", static_cast<std::int64_t>(r.chars)},
-                     {"bytes", static_cast<std::int64_t>(r.bytes)},
-                     {"audio_s", r.audio_seconds},
-                     {"queue_wait_ms", ms(r.queue_wait_seconds)},
-                     {"ttfa_ms", ms(r.first_audio_seconds)},
-                     {"total_ms", r.total_seconds * 1e3},
-                     {"key", r.key_name.empty() ? std::string_view("anonymous") : r.key_name},
-                     {"peer", r.peer}});
+    std::vector<obs::LogField> fields = {
+        {"id", r.id},
+        {"route", route},
+        {"method", r.method},
+        {"status", static_cast<std::int64_t>(r.status)},
+        {"end", to_string(r.end)},
+        {"error", r.error ? to_string(*r.error) : ""},
+        {"engine", r.engine},
+        {"voice", r.voice},
+        {"format", r.format},
+        {"rate", static_cast<std::int64_t>(r.sample_rate)},
+        {"chars", static_cast<std::int64_t>(r.chars)},
+        {"bytes", static_cast<std::int64_t>(r.bytes)},
+        {"audio_s", r.audio_seconds},
+        {"queue_wait_ms", ms(r.queue_wait_seconds)},
+        {"ttfa_ms", ms(r.first_audio_seconds)},
+        {"total_ms", r.total_seconds * 1e3},
+        {"key", r.key_name.empty() ? std::string_view("anonymous") : r.key_name},
+        {"peer", r.peer}};
+    // A stream cut short: what the listener had got, so the log says where they were cut off
+    // (never the words themselves at info level: they are request text).
+    if (r.heard && r.end != RequestEnd::kComplete && r.end != RequestEnd::kFailed) {
+      const Heard& h = *r.heard;
+      fields.push_back({"audio_seconds_sent", h.audio_seconds_sent});
+      fields.push_back({"segment", h.segment ? static_cast<std::int64_t>(*h.segment) : -1});
+      fields.push_back({"word_start", h.word ? static_cast<std::int64_t>(h.word->start) : -1});
+      fields.push_back({"word_end", h.word ? static_cast<std::int64_t>(h.word->end) : -1});
+      fields.push_back({"source_offset", static_cast<std::int64_t>(h.source_offset)});
+    }
+    obs::log_fields(routine ? obs::LogLevel::kDebug : obs::LogLevel::kInfo, "request", fields);
   } catch (const std::exception& e) {
     obs::log_error("request log failed: {}", e.what());
   }

@@ -24,6 +24,7 @@
 #include "api/params.h"
 #include "api/route_table.h"
 #include "api/server_metrics.h"
+#include "api/text_options.h"
 #include "sched/scheduler.h"
 #include "text/segmenter.h"
 
@@ -32,6 +33,8 @@ class AccessControl;
 }
 
 namespace lector::api {
+
+class LexiconStore;
 
 struct ApiConfig {
   std::string default_engine = "espeak";
@@ -50,6 +53,11 @@ struct ApiConfig {
   // Keys, rate limits, quotas and CORS (api/gate.cpp); null: every route open, CORS for the
   // localhost origins.
   std::shared_ptr<access::AccessControl> access;
+  // What a request that does not say gets: normalization on, code (--read-code) and emoji
+  // (--emoji-names).
+  TextOptions text;
+  // --lexicon FILE; null: no server lexicon.
+  std::shared_ptr<LexiconStore> lexicon;
 };
 
 class Api {

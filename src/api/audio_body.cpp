@@ -17,7 +17,16 @@ std::size_t pcm_bytes_for(int ms, int rate) {
 
 std::shared_ptr<AudioBody> AudioBody::start(sched::Scheduler& scheduler,
                                             sched::SynthesisRequest request, OutputSpec output,
-                                            std::size_t chars, int sentence_silence_ms) {
+                                            std::size_t chars, int sentence_silence_ms,
+                                            std::vector<text::MappedText> mapped) {
+  if (!mapped.empty()) {
+    std::vector<AudioRun> runs(1);
+    runs[0].request = std::move(request);
+    auto body = start(scheduler, std::move(runs), output, chars, sentence_silence_ms);
+    body->tracker_ = std::make_unique<HeardTracker>();
+    body->tracker_->add_segments(std::move(mapped));
+    return body;
+  }
   std::vector<AudioRun> runs(1);
   runs[0].request = std::move(request);
   return start(scheduler, std::move(runs), output, chars, sentence_silence_ms);
@@ -157,7 +166,10 @@ BodySource::State AudioBody::next(std::string& out) {
       // The common case: taken straight into `out` and encoded there, so WAV and PCM at the
       // voice's rate are not copied again (the swap in AudioStream::take moves the buffer).
       const std::size_t from = out.size();
-      state = r.handle.take(out, nullptr, kPiece);
+      marks_.clear();
+      state = r.handle.take(out, tracker_ ? &marks_ : nullptr, kPiece);
+      if (tracker_)
+        for (const sched::AudioMark& m : marks_) tracker_->mark(m);
       if (state == sched::RequestHandle::State::kData) {
         r.data = true;
         r.taken += out.size() - from;
@@ -170,7 +182,9 @@ BodySource::State AudioBody::next(std::string& out) {
     } else {
       pcm_.clear();
       marks_.clear();
-      state = r.handle.take(pcm_, silence_ms_ > 0 ? &marks_ : nullptr, kPiece);
+      state = r.handle.take(pcm_, silence_ms_ > 0 || tracker_ ? &marks_ : nullptr, kPiece);
+      if (tracker_)
+        for (const sched::AudioMark& m : marks_) tracker_->mark(m);
       if (state == sched::RequestHandle::State::kData) {
         r.data = true;
         write_run_pcm(r, pcm_, out);
@@ -196,7 +210,7 @@ BodySource::State AudioBody::next(std::string& out) {
 
 void AudioBody::write_run_pcm(Run& r, std::string_view pcm, std::string& out) {
   std::string_view chunk = pcm;
-  if (!marks_.empty()) {
+  if (silence_ms_ > 0 && !marks_.empty()) {
     // Zeros after every segment end: split the chunk at the marks.
     mixed_.clear();
     std::size_t pos = 0;
@@ -276,6 +290,13 @@ void AudioBody::describe(RequestRecord& record) const {
     if (const double wait = r.handle.queue_wait_seconds(); wait >= 0)
       record.queue_wait_seconds = wait;
     break;
+  }
+  if (tracker_ && !runs_.empty()) {
+    // The log shows it for a stream that did not complete. Resampling and encoding hold a few
+    // milliseconds back, so this is what went into the encoder.
+    Heard h = tracker_->heard(runs_.front().taken);
+    h.audio_seconds_sent = audio_seconds();
+    record.heard = std::move(h);
   }
 }
 

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "api/heard.h"
 #include "api/http_types.h"
 #include "api/output.h"
 #include "audio/transcoder.h"
@@ -46,9 +47,12 @@ class AudioBody final : public BodySource {
   // Checks that the output can carry the voice's rate, then submits `request`; throws
   // lector::Error (kBadParameter, kOverloaded, kUnavailable, ...) when refused. `chars`: the
   // text's length, for the request's record (0 when not known).
+  // `mapped`: the request's segments with their maps into the client's text, when the route
+  // has them; then a stream cut short records what the client got (RequestRecord::heard).
   static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler,
                                           sched::SynthesisRequest request, OutputSpec output,
-                                          std::size_t chars, int sentence_silence_ms = 0);
+                                          std::size_t chars, int sentence_silence_ms = 0,
+                                          std::vector<text::MappedText> mapped = {});
   // The runs in order, at least one. The body's rate is the requested sample_rate, else the
   // first speech run's native rate; runs at another rate are resampled to it.
   static std::shared_ptr<AudioBody> start(sched::Scheduler& scheduler, std::vector<AudioRun> runs,
@@ -124,6 +128,8 @@ class AudioBody final : public BodySource {
   const Clock::time_point created_ = Clock::now();
   Clock::time_point first_audio_{};
   std::size_t pcm_bytes_ = 0;  // at pcm_rate_, into the transcoder
+  // The single run's segments and marks, when the route gave their maps (describe: heard).
+  std::unique_ptr<HeardTracker> tracker_;
 };
 
 }  // namespace lector::api

@@ -16,6 +16,7 @@
 #include "api/form.h"
 #include "api/routes.h"
 #include "api/ssml_request.h"
+#include "api/text_options.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -97,6 +98,9 @@ Response process(Api& api, const HttpRequest& request) {
     if (std::string_view(name) == "voice") return voice;
     return std::nullopt;
   };
+  // Lector's own parameters beside MaryTTS's: normalize, read_code, emoji_names.
+  const TextOptions text_opts =
+      text_options([&](const char* name) { return field(name); }, api.config().text);
   sched::SynthesisRequest req;
   try {
     req = api.resolve(params);
@@ -116,12 +120,11 @@ Response process(Api& api, const HttpRequest& request) {
   req.usage = request.usage;
   if (input_type == "SSML") {
     body = ssml_body(api, *text, req, wav, text::count_code_points(*text),
-                     SsmlOptions{"INPUT_TEXT", 0, silence_ms});
+                     SsmlOptions{"INPUT_TEXT", 0, silence_ms, text_opts});
   } else {
-    const std::string clean = api.clean_text(*text, "INPUT_TEXT");
-    req.segments = text::split_segments(clean, api.language_of(req), api.config().segmenter);
-    if (req.segments.empty()) throw bad_parameter("INPUT_TEXT", "has nothing to speak");
-    body = AudioBody::start(api.scheduler(), std::move(req), wav, text::count_code_points(clean),
+    req.segments = segment_texts(
+        prepare_text(api, *text, frontend_options(api, req, text_opts, silence_ms), "INPUT_TEXT"));
+    body = AudioBody::start(api.scheduler(), std::move(req), wav, text::count_code_points(*text),
                             silence_ms);
   }
   const int rate = body->output_rate();

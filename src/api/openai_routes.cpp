@@ -7,6 +7,7 @@
 #include "api/routes.h"
 #include "api/sse_body.h"
 #include "api/ssml_request.h"
+#include "api/text_options.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -51,9 +52,6 @@ Response speech(Api& api, const HttpRequest& request) {
   const std::optional<std::string> input = string_field(body, "input");
   if (!input) throw bad_parameter("input", "missing");
   const bool ssml = text::looks_like_ssml(*input);
-  // An SSML document is checked by the SSML parser, which needs its lines intact.
-  const std::string text =
-      ssml ? std::string() : api.clean_text(*input, "input", api.config().openai_max_input);
   (void)string_field(body, "instructions");  // accepted and ignored (README)
 
   const sched::Scheduler& scheduler = api.scheduler();
@@ -88,6 +86,15 @@ Response speech(Api& api, const HttpRequest& request) {
   const std::optional<std::string> sample_rate = number_field(body, "sample_rate");
   const std::optional<std::string> sentence_silence = number_field(body, "sentence_silence");
   const std::optional<std::string> format = string_field(body, "response_format");
+  // Lector's extra fields: `normalize`, `read_code`, `emoji_names` (booleans) and `lexicon`.
+  const ParamLookup fields = json_params(body);
+  const ParamLookup text_params = [&](const char* name) -> std::optional<std::string> {
+    const std::string_view n = name;
+    if (n == "normalize" || n == "read_code" || n == "emoji_names") return fields(name);
+    return std::nullopt;
+  };
+  TextOptions text_opts = text_options(text_params, api.config().text);
+  read_lexicon_field(body, text_opts);
   const ParamLookup params = [&](const char* name) -> std::optional<std::string> {
     const std::string_view n = name;
     if (n == "engine") return engine;
@@ -112,17 +119,18 @@ Response speech(Api& api, const HttpRequest& request) {
     throw bad_parameter("stream_format",
                         "unknown stream format " + quote(*stream_format) + "; one of audio, sse");
 
-  const std::size_t chars = text::count_code_points(ssml ? *input : text);
+  const std::size_t chars = text::count_code_points(*input);
   std::shared_ptr<AudioBody> audio;
   if (ssml) {
     audio = ssml_body(api, *input, req, output, chars,
-                      SsmlOptions{"input", api.config().openai_max_input, silence_ms});
+                      SsmlOptions{"input", api.config().openai_max_input, silence_ms, text_opts});
   } else {
-    text::SegmenterOptions segmenter = api.config().segmenter;
-    if (silence_ms > 0) segmenter.first_fragment_min_words = 0;
-    req.segments = text::split_segments(text, api.language_of(req), segmenter);
-    if (req.segments.empty()) throw bad_parameter("input", "has nothing to speak");
-    audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms);
+    std::vector<text::MappedText> segments =
+        prepare_text(api, *input, frontend_options(api, req, text_opts, silence_ms), "input",
+                     api.config().openai_max_input);
+    req.segments = segment_texts(segments);
+    audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms,
+                             std::move(segments));
   }
   if (stream_format && *stream_format == "sse")
     return SseBody::response(std::make_shared<SseBody>(std::move(audio), chars));

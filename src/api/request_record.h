@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "api/heard.h"
 #include "core/error.h"
 
 namespace lector::api {
@@ -47,6 +48,8 @@ struct RequestRecord {
   double audio_seconds = 0;
   std::optional<double> first_audio_seconds;  // time to first audio
   std::optional<double> queue_wait_seconds;   // submit to the first segment's start
+  // A stream cut short (barge-in, the client gone): what the client had been handed.
+  std::optional<Heard> heard;
 };
 
 }  // namespace lector::api

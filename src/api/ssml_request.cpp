@@ -51,8 +51,11 @@ std::vector<AudioRun> ssml_runs(Api& api, std::string_view document,
                                    std::to_string(max_chars));
   const std::vector<text::SsmlPiece> pieces = text::parse_ssml(document, {}, param);
 
-  text::SegmenterOptions segmenter = api.config().segmenter;
-  if (options.sentence_silence_ms > 0) segmenter.first_fragment_min_words = 0;
+  TextOptions text_opts = options.text;
+  text_opts.markup = false;
+  // The lexicon (with the request's entries) is built once for every piece.
+  const text::FrontendOptions frontend =
+      frontend_options(api, base, text_opts, options.sentence_silence_ms);
   const std::shared_ptr<const sched::Catalog> catalog = api.scheduler().catalog();
   std::vector<AudioRun> runs;
   bool first_speech = true;
@@ -77,11 +80,13 @@ std::vector<AudioRun> ssml_runs(Api& api, std::string_view document,
     req.params.speed = clamp_product(base.params.speed, piece.params.speed, 0.25, 4.0);
     req.params.pitch = clamp_product(base.params.pitch, piece.params.pitch, 0.5, 2.0);
     req.params.volume = clamp_product(base.params.volume, piece.params.volume, 0.0, 2.0);
-    const std::string language = !piece.language.empty() ? piece.language : api.language_of(req);
+    text::FrontendOptions piece_frontend = frontend;
+    piece_frontend.language = !piece.language.empty() ? piece.language : api.language_of(req);
+    piece_frontend.engine = req.engine;
+    piece_frontend.voice = req.voice;
     // Only the document's first segment is cut early: later ones start while audio plays.
-    text::SegmenterOptions seg = segmenter;
-    if (!first_speech) seg.first_fragment_min_words = 0;
-    std::vector<std::string> segments = text::split_segments(piece.text, language, seg);
+    if (!first_speech) piece_frontend.segmenter.segmenter.first_fragment_min_words = 0;
+    std::vector<std::string> segments = segment_texts(text::prepare(piece.text, piece_frontend));
     if (segments.empty()) continue;
     first_speech = false;
     if (!runs.empty() && !runs.back().is_pause()) {

@@ -1,8 +1,8 @@
 #pragma once
 // SSML requests: a document (text/ssml.h) turned into the runs of one response (AudioRun, see
 // audio_body.h): each speech piece's voice resolved against the catalog, its text segmented
-// in its language, adjacent pieces of the same engine, voice and parameters merged into one
-// run, pauses between them as pause runs.
+// in its language (through the text front end, without markdown clean-up), adjacent pieces of the
+// same engine, voice and parameters merged into one run, pauses between them as pause runs.
 //
 // Entry points for the protocols (every one is a few lines on top of these):
 //   - an HTTP route with a BodySource: ssml_body() (then AudioBody::response, or an SseBody);
@@ -24,6 +24,7 @@
 #include "api/api.h"
 #include "api/audio_body.h"
 #include "api/output.h"
+#include "api/text_options.h"
 #include "text/ssml.h"
 
 namespace lector::api {
@@ -32,6 +33,9 @@ struct SsmlOptions {
   const char* text_param = "text";
   std::size_t max_chars = 0;    // of the document, in code points; 0: --max-text-chars
   int sentence_silence_ms = 0;  // > 0 turns the early first fragment off (a pause mid-sentence)
+  // normalize and the request's lexicon entries. SSML text is not markdown: it is normalized
+  // (numbers, units, ...) but never cleaned of markup, whatever `markup` says.
+  TextOptions text;
 };
 
 // The runs of `document`. `base` is the request's own engine, voice and parameters (from

@@ -1,21 +1,13 @@
 #include "api/text_upload.h"
 
+#include "api/text_options.h"
 #include "text/utf8.h"
 
 namespace lector::api {
-namespace {
 
-text::IncrementalOptions options(const text::SegmenterOptions& segmenter) {
-  text::IncrementalOptions o;
-  o.segmenter = segmenter;
-  return o;
-}
-
-}  // namespace
-
-TextUpload::TextUpload(std::shared_ptr<AudioBody> source, const std::string& language,
-                       const text::SegmenterOptions& segmenter, std::size_t max_chars)
-    : source_(std::move(source)), segmenter_(language, options(segmenter)), max_chars_(max_chars) {}
+TextUpload::TextUpload(std::shared_ptr<AudioBody> source, text::FrontendOptions frontend,
+                       std::size_t max_chars)
+    : source_(std::move(source)), frontend_(std::move(frontend)), max_chars_(max_chars) {}
 
 bool TextUpload::feed(std::string_view bytes) {
   if (failed_) return false;
@@ -27,7 +19,7 @@ bool TextUpload::feed(std::string_view bytes) {
   chars_ += text::count_code_points(complete);
   if (chars_ > max_chars_)
     return reject("too long: over " + std::to_string(max_chars_) + " characters");
-  send(segmenter_.feed(complete));
+  send(frontend_.feed(complete));
   carry_.erase(0, carry_.size() - keep);
   return true;
 }
@@ -38,7 +30,7 @@ void TextUpload::finish() {
     reject("not valid UTF-8");
     return;
   }
-  send(segmenter_.flush());
+  send(frontend_.flush());
   if (segments_ == 0) {
     reject("empty");
     return;
@@ -56,10 +48,10 @@ bool TextUpload::reject(const std::string& problem) {
   return false;
 }
 
-void TextUpload::send(std::vector<std::string> segments) {
+void TextUpload::send(const std::vector<text::MappedText>& segments) {
   if (segments.empty()) return;
   segments_ += segments.size();
-  source_->append(std::move(segments));
+  source_->append(segment_texts(segments));
 }
 
 }  // namespace lector::api

@@ -2,7 +2,7 @@
 // The streamed upload sink: the text body of POST /tts, fed to an open scheduler request
 // segment by segment while its audio already streams back.
 //
-// Threading: called from the connection's strand only. Owns its segmenter; shares the
+// Threading: called from the connection's strand only. Owns its text front end; shares the
 // AudioBody (and through it the scheduler request) with the response.
 
 #include <cstddef>
@@ -13,14 +13,14 @@
 
 #include "api/audio_body.h"
 #include "api/http_types.h"
-#include "text/incremental.h"
+#include "text/frontend.h"
 
 namespace lector::api {
 
 class TextUpload final : public UploadSink {
  public:
-  TextUpload(std::shared_ptr<AudioBody> source, const std::string& language,
-             const text::SegmenterOptions& segmenter, std::size_t max_chars);
+  TextUpload(std::shared_ptr<AudioBody> source, text::FrontendOptions frontend,
+             std::size_t max_chars);
 
   bool feed(std::string_view bytes) override;
   void finish() override;
@@ -28,10 +28,10 @@ class TextUpload final : public UploadSink {
 
  private:
   bool reject(const std::string& problem);
-  void send(std::vector<std::string> segments);
+  void send(const std::vector<text::MappedText>& segments);
 
   std::shared_ptr<AudioBody> source_;
-  text::IncrementalSegmenter segmenter_;
+  text::Frontend frontend_;
   std::size_t max_chars_;
   std::string carry_;  // an incomplete UTF-8 sequence at the end of what arrived
   std::size_t chars_ = 0;

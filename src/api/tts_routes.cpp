@@ -6,6 +6,7 @@
 #include "api/dto.h"
 #include "api/routes.h"
 #include "api/ssml_request.h"
+#include "api/text_options.h"
 #include "api/text_upload.h"
 #include "text/utf8.h"
 
@@ -19,13 +20,6 @@ using json = nlohmann::json;
 std::optional<bool> ssml_param(const ParamLookup& params) {
   if (!params("ssml")) return std::nullopt;
   return bool_param(params, "ssml", false);
-}
-
-// With pauses after sentences, no early first fragment: its end would get a pause too.
-text::SegmenterOptions segmenter(const Api& api, int silence_ms) {
-  text::SegmenterOptions options = api.config().segmenter;
-  if (silence_ms > 0) options.first_fragment_min_words = 0;
-  return options;
 }
 
 Response tts(Api& api, const HttpRequest& request) {
@@ -56,24 +50,26 @@ Response tts(Api& api, const HttpRequest& request) {
   auto raw = params("text");
   if (!raw) throw bad_parameter("text", "missing");
   const int silence_ms = sentence_silence_param(params, api.config().sentence_silence);
+  TextOptions text_opts = text_options(params, api.config().text);
+  if (body.is_object()) read_lexicon_field(body, text_opts);
   if (is_ssml(*raw, ssml_param(params))) {
     sched::SynthesisRequest base = api.resolve(params);
     base.usage = request.usage;
     const OutputSpec output = output_params(params, OutputSpec{});
     auto audio = ssml_body(api, *raw, base, output, text::count_code_points(*raw),
-                           SsmlOptions{"text", 0, silence_ms});
+                           SsmlOptions{"text", 0, silence_ms, text_opts});
     const int rate = audio->output_rate();
     return AudioBody::response(std::move(audio), output, rate);
   }
-  const std::string clean = api.clean_text(*raw);
   sched::SynthesisRequest req = api.resolve(params);
   req.usage = request.usage;
   const OutputSpec output = output_params(params, OutputSpec{});
-  req.segments = text::split_segments(clean, api.language_of(req), segmenter(api, silence_ms));
-  if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
+  std::vector<text::MappedText> segments =
+      prepare_text(api, *raw, frontend_options(api, req, text_opts, silence_ms), "text");
+  req.segments = segment_texts(segments);
 
   auto audio = AudioBody::start(api.scheduler(), std::move(req), output,
-                                text::count_code_points(clean), silence_ms);
+                                text::count_code_points(*raw), silence_ms);
   const int rate = audio->output_rate();
   return AudioBody::response(std::move(audio), output, rate);
 }
@@ -97,12 +93,12 @@ std::variant<Upload, Response> Api::open_upload(HttpRequest& head) noexcept {
         req.usage = head.usage;
         const OutputSpec output = output_params(params, OutputSpec{});
         req.open = true;
-        const std::string language = language_of(req);
+        const text::FrontendOptions frontend =
+            frontend_options(*this, req, text_options(params, config_.text));
         // The text's length is not known yet: 0 in the request's record.
         auto source = AudioBody::start(scheduler_, std::move(req), output, 0);
         const int rate = source->output_rate();
-        sink = std::make_shared<TextUpload>(source, language, config_.segmenter,
-                                            config_.max_text_chars);
+        sink = std::make_shared<TextUpload>(source, frontend, config_.max_text_chars);
         return AudioBody::response(source, output, rate);
       },
       head.path);

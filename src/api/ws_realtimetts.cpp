@@ -10,6 +10,8 @@
 
 #include "api/base64.h"
 #include "api/dto.h"
+#include "api/heard.h"
+#include "api/text_options.h"
 #include "api/ws_sessions.h"
 #include "audio/wav.h"
 #include "obs/log.h"
@@ -28,8 +30,9 @@ class Pending {
  public:
   using State = sched::RequestHandle::State;
   using Clock = std::chrono::steady_clock;
-  Pending(Api& api, sched::SynthesisRequest request, const std::function<void()>& waker,
-          std::uint64_t n, Clock::time_point at, std::size_t text_chars)
+  Pending(Api& api, sched::SynthesisRequest request, std::vector<text::MappedText> segments,
+          const std::function<void()>& waker, std::uint64_t n, Clock::time_point at,
+          std::size_t text_chars)
       : number(n),
         started(at),
         chars(text_chars),
@@ -37,8 +40,20 @@ class Pending {
         voice(request.voice),
         request_(api.scheduler().submit(std::move(request))) {
     request_.set_waker(waker);
+    tracker_.add_segments(std::move(segments));
   }
-  State take(std::string& pcm) { return request_.take(pcm, nullptr, 128 * 1024); }
+  State take(std::string& pcm) {
+    marks_.clear();
+    const State state = request_.take(pcm, &marks_, 128 * 1024);
+    for (const sched::AudioMark& m : marks_) tracker_.mark(m);
+    return state;
+  }
+  // What the client had been handed when the utterance was cut.
+  Heard heard() const {
+    Heard h = tracker_.heard(delivered_pcm);
+    h.audio_seconds_sent = static_cast<double>(delivered_pcm) / 2.0 / sample_rate();
+    return h;
+  }
   void cancel() { request_.cancel(); }
   int sample_rate() const { return request_.sample_rate(); }
   std::string error() const { return request_.error(); }
@@ -50,12 +65,15 @@ class Pending {
   const std::string engine;
   const std::string voice;
   bool header_sent = false;
-  std::size_t pcm_bytes = 0;  // PCM sent (after the header)
-  std::size_t bytes = 0;      // message bytes sent, JSON and base64 included
+  std::size_t pcm_bytes = 0;      // PCM put in the outbox (after the header)
+  std::size_t delivered_pcm = 0;  // ... and handed to the transport
+  std::size_t bytes = 0;          // message bytes sent, JSON and base64 included
   Clock::time_point first_audio{};
 
  private:
   sched::RequestHandle request_;
+  HeardTracker tracker_;
+  std::vector<sched::AudioMark> marks_;
 };
 
 std::string_view trim(std::string_view s) {
@@ -84,12 +102,13 @@ class RealtimeTtsSession final : public WsSession {
     try {
       if (binary)
         throw Error(ErrorCode::kBadParameter, "binary messages are not accepted; send text");
-      const std::string clean = api_.clean_text(data);
       sched::SynthesisRequest req = api_.resolve([](const char*) { return std::nullopt; });
       req.usage = usage_;
-      req.segments = text::split_segments(clean, api_.language_of(req), api_.config().segmenter);
-      if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
-      queue_.emplace_back(api_, std::move(req), waker_, n, started, text::count_code_points(clean));
+      std::vector<text::MappedText> segments =
+          prepare_text(api_, data, frontend_options(api_, req, api_.config().text), "text");
+      req.segments = segment_texts(segments);
+      queue_.emplace_back(api_, std::move(req), std::move(segments), waker_, n, started,
+                          text::count_code_points(data));
     } catch (const Error& e) {
       RequestRecord r = utterance_record(upgrade_, n, error_spec(e.code()).http_status,
                                          RequestEnd::kComplete, started);
@@ -112,18 +131,22 @@ class RealtimeTtsSession final : public WsSession {
       if (pcm.size() > header) {
         if (!p.header_sent) p.first_audio = Pending::Clock::now();
         p.header_sent = true;
+        const std::size_t before = p.pcm_bytes;
         p.pcm_bytes += pcm.size() - header;
         for (std::size_t off = 0; off < pcm.size(); off += kAudioPiece) {
+          const std::size_t end = std::min(pcm.size(), off + kAudioPiece);
           json m = {{"audioOutput",
-                     {{"audio", base64(std::string_view(pcm).substr(off, kAudioPiece))},
+                     {{"audio", base64(std::string_view(pcm).substr(off, end - off))},
                       {"format", "wav"},
                       {"sampleRate", p.sample_rate()}}}};
-          outbox_.push_back(WsMessage{false, dump_json(m)});
-          p.bytes += outbox_.back().data.size();
+          outbox_.push_back(
+              Outgoing{WsMessage{false, dump_json(m)}, p.number, before + end - header});
+          p.bytes += outbox_.back().message.data.size();
         }
       }
       if (state == Pending::State::kEnd) {
-        outbox_.push_back(WsMessage{false, dump_json({{"finalOutput", {{"isFinal", true}}}})});
+        outbox_.push_back(
+            Outgoing{WsMessage{false, dump_json({{"finalOutput", {{"isFinal", true}}}})}});
         record(p, RequestEnd::kComplete);
         queue_.pop_front();
       } else if (state == Pending::State::kFailed) {
@@ -135,9 +158,13 @@ class RealtimeTtsSession final : public WsSession {
       }
     }
     if (outbox_.empty()) return std::nullopt;
-    WsMessage m = std::move(outbox_.front());
+    Outgoing m = std::move(outbox_.front());
     outbox_.pop_front();
-    return m;
+    // The transport writes what it is given: the client now has this audio.
+    if (m.utterance != 0)
+      for (Pending& p : queue_)
+        if (p.number == m.utterance) p.delivered_pcm = m.pcm_end;
+    return std::move(m.message);
   }
 
   bool finished() const override { return ended_ && outbox_.empty(); }
@@ -171,12 +198,13 @@ class RealtimeTtsSession final : public WsSession {
     if (p.first_audio != Pending::Clock::time_point{})
       r.first_audio_seconds = std::chrono::duration<double>(p.first_audio - p.started).count();
     if (const double wait = p.queue_wait_seconds(); wait >= 0) r.queue_wait_seconds = wait;
+    if (end == RequestEnd::kClientGone || end == RequestEnd::kShutdown) r.heard = p.heard();
     api_.request_done(r);
   }
 
   // The protocol's error shape: {"error": message}.
   void error(const std::string& message) {
-    outbox_.push_back(WsMessage{false, dump_json({{"error", message}})});
+    outbox_.push_back(Outgoing{WsMessage{false, dump_json({{"error", message}})}});
   }
 
   Api& api_;
@@ -184,7 +212,14 @@ class RealtimeTtsSession final : public WsSession {
   const HttpRequest upgrade_;
   std::uint64_t count_ = 0;
   std::deque<Pending> queue_;
-  std::deque<WsMessage> outbox_;
+  // A message ready for the transport; an audio message also says how far the client has got
+  // in its utterance's PCM once it is written.
+  struct Outgoing {
+    WsMessage message;
+    std::uint64_t utterance = 0;  // 0: not audio
+    std::size_t pcm_end = 0;
+  };
+  std::deque<Outgoing> outbox_;
   std::function<void()> waker_;
   bool ended_ = false;
 };

@@ -1,9 +1,9 @@
-// Kept whole, past ~450 lines: one protocol's session and its utterance bookkeeping (segments,
-// marks, encoding, silences, records) read best together; the class has no other user.
+// Kept whole, past ~450 lines: one protocol's session (messages, outbox, events, records) reads
+// best together; its utterances are in ws_utterance.h.
 
 // The native streaming protocol, /v1/stream. Client -> server: JSON text messages
 //   {"type":"config", "engine", "voice", "speed", "pitch", "volume", "format", "sample_rate",
-//    "sentence_silence"}
+//    "sentence_silence", "normalize", "read_code", "emoji_names", "lexicon"}
 //                                    (all optional; format pcm and the voice's rate by default)
 //   {"type":"text", "text": "..."}   a fragment, any size (an LLM token, a sentence, ...)
 //   {"type":"flush"}                 the utterance's text is complete
@@ -13,6 +13,9 @@
 // each utterance is one stream of that format, e.g. one Ogg Opus stream, split over messages):
 //   config, utterance_start, segment_start, word, <binary audio>, segment_done, done,
 //   cancelled, and error {"type":"error","code","message"} (codes from core/error.h's table).
+// Word and segment events carry `start`/`end`: code points of the text the client sent for the
+// utterance (its text messages since the last flush or cancel, concatenated). `cancelled`
+// reports what the client had been handed (HeardTracker, heard.h).
 // Runs on one connection strand (see WsSession); nothing here sees the transport.
 
 #include <cmath>
@@ -20,10 +23,11 @@
 
 #include "api/dto.h"
 #include "api/output.h"
+#include "api/text_options.h"
 #include "api/ws_sessions.h"
-#include "audio/transcoder.h"
+#include "api/ws_utterance.h"
 #include "obs/log.h"
-#include "text/incremental.h"
+#include "text/frontend.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -36,86 +40,6 @@ using Clock = std::chrono::steady_clock;
 // (about 0.19 s at 22050 Hz).
 constexpr std::size_t kAudioPiece = 8192;
 
-// One utterance in flight: its scheduler request and what has been sent of it. The only
-// code of this protocol that touches a scheduler request.
-class Utterance {
- public:
-  using State = sched::RequestHandle::State;
-  Utterance(Api& api, sched::SynthesisRequest request, const OutputSpec& output,
-            const std::function<void()>& waker, std::uint64_t n, Clock::time_point text_at,
-            int silence)
-      : number(n),
-        silence_ms(silence),
-        first_text(text_at),
-        engine(request.engine),
-        voice(request.voice) {
-    request.open = true;
-    request_ = api.scheduler().submit(std::move(request));
-    request_.set_waker(waker);
-    const int rate = output.sample_rate != 0 ? output.sample_rate : request_.sample_rate();
-    if (output.format != audio::Format::kPcm || rate != request_.sample_rate())
-      transcoder_.emplace(request_.sample_rate(), output.format, rate);
-  }
-  // The audio as the client asked for it: `pcm` encoded (appended to `out`), and the rest of
-  // the stream at the end.
-  void encode(std::string_view pcm, std::string& out) {
-    if (transcoder_) {
-      transcoder_->write(pcm, out);
-    } else {
-      out.append(pcm);
-    }
-  }
-  void finish(std::string& out) {
-    if (transcoder_) transcoder_->finish(out);
-  }
-  int output_rate() const { return transcoder_ ? transcoder_->out_rate() : request_.sample_rate(); }
-  const char* encoding() const {
-    return transcoder_ && transcoder_->format() != audio::Format::kPcm
-               ? audio::to_string(transcoder_->format())
-               : "pcm_s16le";
-  }
-  void append(std::vector<std::string> texts) {
-    for (const std::string& s : texts) segments.push_back(s);
-    request_.append(std::move(texts));
-  }
-  void close() { request_.close(); }
-  void cancel() { request_.cancel(); }
-  State take(std::string& pcm, std::vector<sched::AudioMark>& marks) {
-    return request_.take(pcm, &marks, 128 * 1024);
-  }
-  int sample_rate() const { return request_.sample_rate(); }
-  std::string error() const { return request_.error(); }
-  double seconds(std::size_t bytes) const {
-    return static_cast<double>(bytes) / 2.0 / request_.sample_rate();
-  }
-  // Where `offset` of the request's audio lies in what the client hears: after the silences
-  // sent so far.
-  double heard_seconds(std::size_t offset) const { return seconds(offset + silence_bytes); }
-  std::size_t silence_piece() const {
-    return static_cast<std::size_t>(static_cast<std::int64_t>(silence_ms) * request_.sample_rate() /
-                                    1000) *
-           2;
-  }
-  std::string segment_text(std::size_t i) const { return i < segments.size() ? segments[i] : ""; }
-  double queue_wait_seconds() const { return request_.queue_wait_seconds(); }
-
-  const std::uint64_t number;
-  const int silence_ms;               // sentence_silence: zeros after each segment end
-  std::size_t silence_bytes = 0;      // zeros handed to the client
-  std::vector<std::string> segments;  // texts, by segment index
-  std::size_t sent_bytes = 0;         // PCM bytes of the request handed to the client
-  std::size_t encoded_bytes = 0;      // bytes of audio messages, as the client gets them
-  bool announced = false;
-  const Clock::time_point first_text;
-  Clock::time_point first_audio{};
-  const std::string engine;
-  const std::string voice;
-
- private:
-  sched::RequestHandle request_;
-  std::optional<audio::Transcoder> transcoder_;  // none for native-rate PCM
-};
-
 class StreamSession final : public WsSession {
  public:
   StreamSession(Api& api, const HttpRequest& upgrade)
@@ -123,8 +47,8 @@ class StreamSession final : public WsSession {
     config_ = api_.resolve([](const char*) { return std::nullopt; });
     silence_ms_ = api_.config().sentence_silence_ms();
     config_.usage = usage_;
-    config_language_ = api_.language_of(config_);
     output_.format = audio::Format::kPcm;
+    text_ = api_.config().text;
   }
   ~StreamSession() override { on_disconnect(); }
 
@@ -146,16 +70,20 @@ class StreamSession final : public WsSession {
   }
 
   std::optional<WsMessage> poll() override {
-    if (segmenter_ && quiet_deadline_ <= Clock::now()) {
+    if (frontend_ && quiet_deadline_ <= Clock::now()) {
       quiet_deadline_ = Clock::time_point::max();
       // Submitting may be refused (overloaded): an error event, as for a text message.
-      on_message_errors([&] { append(segmenter_->on_quiet()); });
+      on_message_errors([&] { append(frontend_->on_quiet()); });
     }
     if (outbox_.empty()) refill();
     if (outbox_.empty()) return std::nullopt;
-    WsMessage m = std::move(outbox_.front());
+    Outgoing m = std::move(outbox_.front());
     outbox_.pop_front();
-    return m;
+    // The transport writes what it is given: the client now has this audio.
+    if (m.utterance != 0)
+      for (Utterance& u : utterances_)
+        if (u.number == m.utterance) u.delivered(m.pcm_end, m.silence_end);
+    return std::move(m.message);
   }
 
   bool finished() const override { return ended_ && utterances_.empty() && outbox_.empty(); }
@@ -213,11 +141,17 @@ class StreamSession final : public WsSession {
     const sched::EngineInfo* info = api_.scheduler().engine(next.engine);
     const VoiceInfo* voice = info != nullptr ? info->find_voice(next.voice) : nullptr;
     if (voice != nullptr) check_output_rate(output, info->rate_of(*voice));
-    silence_ms_ = sentence_silence_param(params, api_.config().sentence_silence);
+    const int silence_ms = sentence_silence_param(params, api_.config().sentence_silence);
+    TextOptions text_opts = text_options(params, api_.config().text);
+    read_lexicon_field(msg, text_opts);
+    // Checked now, so that a bad entry is this message's error, not the next text's.
+    (void)frontend_options(api_, next, text_opts, silence_ms);
+    silence_ms_ = silence_ms;
     config_ = std::move(next);
     config_.usage = usage_;
     output_ = output;
-    config_language_ = api_.language_of(config_);
+    text_ = std::move(text_opts);
+    config_changed_ = true;
     push_event({{"type", "config"},
                 {"engine", config_.engine},
                 {"voice", config_.voice},
@@ -226,23 +160,24 @@ class StreamSession final : public WsSession {
                 {"volume", config_.params.volume},
                 {"format", audio::to_string(output_.format)},
                 {"sentence_silence", silence_ms_ / 1000.0},
+                {"normalize", text_.normalize},
+                {"read_code", text_.cleanup.code == text::CleanupOptions::Code::kRead},
+                {"emoji_names", text_.cleanup.emoji == text::CleanupOptions::Emoji::kName},
+                {"lexicon", text_.lexicon.size()},
                 {"sample_rate", output_.sample_rate != 0
                                     ? json(output_.sample_rate)
                                     : json(voice != nullptr ? info->rate_of(*voice) : 0)}});
   }
 
   void text(const std::string& fragment) {
-    // A new voice may mean a new language for segmentation: the segmenter follows it once
-    // its pending text is spoken (text already pending keeps the language it began with).
-    if (segmenter_ && segmenter_->pending_chars() == 0 && segmenter_language_ != config_language_)
-      segmenter_.reset();
-    if (!segmenter_) {
-      text::IncrementalOptions options;
-      options.segmenter = api_.config().segmenter;
-      // A pause after the early first fragment would fall mid-sentence.
-      if (silence_ms_ > 0) options.segmenter.first_fragment_min_words = 0;
-      segmenter_.emplace(config_language_, options);
-      segmenter_language_ = config_language_;
+    // A new configuration (voice, language, normalization, lexicon) applies from the next
+    // utterance: text already pending keeps the front end it began with, so that its offsets
+    // stay those of one utterance.
+    if (frontend_ && config_changed_ && !open_ && frontend_->pending_chars() == 0)
+      frontend_.reset();
+    if (!frontend_) {
+      frontend_.emplace(frontend_options(api_, config_, text_, silence_ms_));
+      config_changed_ = false;
     }
     pending_text_chars_ += text::count_code_points(fragment);
     if (pending_text_chars_ > api_.config().max_text_chars)
@@ -253,30 +188,53 @@ class StreamSession final : public WsSession {
       first_text_ = Clock::now();
       first_text_set_ = true;
     }
-    append(segmenter_->feed(fragment));
-    quiet_deadline_ = segmenter_->pending_chars() > 0 ? Clock::now() + api_.config().quiet_flush
-                                                      : Clock::time_point::max();
+    append(frontend_->feed(fragment));
+    quiet_deadline_ = frontend_->pending_chars() > 0 ? Clock::now() + api_.config().quiet_flush
+                                                     : Clock::time_point::max();
   }
 
+  // Barge-in. The report is about the first utterance cancelled, the one being heard: what of
+  // it the client had been handed (outbox messages not yet given to the transport never reach
+  // the client).
   void cancel() {
     std::uint64_t last = 0;
+    std::optional<Heard> heard;
     for (Utterance& u : utterances_) {
       u.cancel();
+      if (!heard) heard = heard_of(u);
       record(u, RequestEnd::kBargeIn);
       last = u.number;
     }
     utterances_.clear();
     open_ = nullptr;
-    outbox_.clear();  // audio not yet written never reaches the client
-    if (segmenter_) segmenter_->reset();
+    outbox_.clear();
+    // Text not yet spoken is dropped, and the next text starts a new utterance at offset 0.
+    frontend_.reset();
     pending_text_chars_ = 0;
     first_text_set_ = false;
     quiet_deadline_ = Clock::time_point::max();
-    push_event({{"type", "cancelled"}, {"utterance", last}});
+    json event = {{"type", "cancelled"}, {"utterance", last}};
+    add_heard(event, heard.value_or(Heard{}));
+    push_event(event);
+  }
+
+  static Heard heard_of(const Utterance& u) {
+    Heard h = u.heard();
+    h.audio_seconds_sent = u.delivered_seconds();
+    return h;
+  }
+
+  static void add_heard(json& event, const Heard& h) {
+    event["audio_seconds_sent"] = h.audio_seconds_sent;
+    event["segment"] = h.segment ? json(*h.segment) : json(nullptr);
+    event["word"] =
+        h.word ? json{{"text", h.word->text}, {"start", h.word->start}, {"end", h.word->end}}
+               : json(nullptr);
+    event["source_offset"] = h.source_offset;
   }
 
   void flush() {
-    if (segmenter_) append(segmenter_->flush());
+    if (frontend_) append(frontend_->flush());
     quiet_deadline_ = Clock::time_point::max();
     pending_text_chars_ = 0;
     if (open_) {
@@ -286,7 +244,7 @@ class StreamSession final : public WsSession {
   }
 
   // Sends confirmed segments to the scheduler, opening an utterance if none is open.
-  void append(std::vector<std::string> segments) {
+  void append(std::vector<text::MappedText> segments) {
     if (segments.empty()) return;
     if (!open_) {
       const Clock::time_point started = first_text_set_ ? first_text_ : Clock::now();
@@ -339,7 +297,7 @@ class StreamSession final : public WsSession {
         std::string tail;
         u.finish(tail);
         u.encoded_bytes += tail.size();
-        push_encoded(tail);
+        push_encoded_tail(u, tail);
         push_done(u);
         record(u, RequestEnd::kComplete);
         utterances_.pop_front();
@@ -356,17 +314,22 @@ class StreamSession final : public WsSession {
 
   void push_mark(Utterance& u, const sched::AudioMark& m) {
     if (m.kind == sched::AudioMark::Kind::kWord) {
+      const HeardWord w = u.tracker().word(m);
       push_event({{"type", "word"},
                   {"utterance", u.number},
                   {"segment", m.segment},
-                  {"text", std::string(text::utf8_substr(u.segment_text(m.segment), m.text_offset,
-                                                         m.text_length))},
+                  {"text", w.text},
+                  {"start", w.start},
+                  {"end", w.end},
                   {"audio_offset_seconds", u.heard_seconds(m.offset)}});
     } else if (m.kind == sched::AudioMark::Kind::kSegmentStart) {
+      const text::SourceSpan span = u.tracker().segment_span(m.segment);
       push_event({{"type", "segment_start"},
                   {"utterance", u.number},
                   {"index", m.segment},
-                  {"text", u.segment_text(m.segment)}});
+                  {"text", u.tracker().segment_text(m.segment)},
+                  {"start", span.start},
+                  {"end", span.end}});
     } else {
       push_event({{"type", "segment_done"},
                   {"utterance", u.number},
@@ -379,10 +342,11 @@ class StreamSession final : public WsSession {
   // sentence_silence after a segment: zeros at the utterance's rate, through its encoder.
   void push_silence(Utterance& u) {
     const std::string zeros(u.silence_piece(), '\0');
+    const std::size_t silence_before = u.silence_bytes;
     u.silence_bytes += zeros.size();
     encoded_.clear();
     u.encode(zeros, encoded_);
-    push_encoded(encoded_);
+    push_encoded(u, encoded_, u.sent_bytes, u.sent_bytes, silence_before);
   }
 
   void push_done(const Utterance& u) {
@@ -394,7 +358,7 @@ class StreamSession final : public WsSession {
             : std::chrono::duration<double, std::milli>(u.first_audio - u.first_text).count();
     push_event({{"type", "done"},
                 {"utterance", u.number},
-                {"segments", u.segments.size()},
+                {"segments", u.segment_count()},
                 {"audio_seconds", audio_s},
                 {"time_to_first_audio_ms", ttfa_ms},
                 {"real_time_factor", audio_s > 0 ? wall_s / audio_s : 0.0}});
@@ -402,11 +366,12 @@ class StreamSession final : public WsSession {
 
   void push_audio(Utterance& u, std::string_view pcm) {
     if (u.first_audio == Clock::time_point{}) u.first_audio = Clock::now();
+    const std::size_t before = u.sent_bytes;
     u.sent_bytes += pcm.size();
     encoded_.clear();
     u.encode(pcm, encoded_);
     u.encoded_bytes += encoded_.size();
-    push_encoded(encoded_);
+    push_encoded(u, encoded_, before, u.sent_bytes, u.silence_bytes);
   }
 
   // The utterance is over: its log line and metrics.
@@ -426,15 +391,34 @@ class StreamSession final : public WsSession {
     if (u.first_audio != Clock::time_point{})
       r.first_audio_seconds = std::chrono::duration<double>(u.first_audio - u.first_text).count();
     if (const double wait = u.queue_wait_seconds(); wait >= 0) r.queue_wait_seconds = wait;
+    if (end == RequestEnd::kBargeIn || end == RequestEnd::kClientGone ||
+        end == RequestEnd::kShutdown)
+      r.heard = heard_of(u);
     api_.request_done(r);
   }
 
-  void push_encoded(std::string_view bytes) {
-    for (std::size_t off = 0; off < bytes.size(); off += kAudioPiece)
-      outbox_.push_back(WsMessage{true, std::string(bytes.substr(off, kAudioPiece))});
+  // Audio messages of `u` that carry its request's PCM [pcm_from, pcm_to) (encoded: the
+  // encoder's output for it), after `silence` bytes of silence; each piece notes how far the
+  // client has got once it is written. An encoder that holds samples back makes this an upper
+  // bound; raw PCM is exact.
+  void push_encoded(Utterance& u, std::string_view bytes, std::size_t pcm_from, std::size_t pcm_to,
+                    std::size_t silence) {
+    const std::size_t silence_to = u.silence_bytes;
+    for (std::size_t off = 0; off < bytes.size(); off += kAudioPiece) {
+      const std::size_t end = std::min(bytes.size(), off + kAudioPiece);
+      // The share of the PCM (or of the silence) this piece carries, whole samples.
+      const auto upto = [&](std::size_t from, std::size_t to) {
+        return end == bytes.size() ? to : from + (to - from) * end / bytes.size() / 2 * 2;
+      };
+      outbox_.push_back(Outgoing{WsMessage{true, std::string(bytes.substr(off, end - off))},
+                                 u.number, upto(pcm_from, pcm_to), upto(silence, silence_to)});
+    }
+  }
+  void push_encoded_tail(Utterance& u, std::string_view bytes) {
+    push_encoded(u, bytes, u.sent_bytes, u.sent_bytes, u.silence_bytes);
   }
 
-  void push_event(const json& j) { outbox_.push_back(WsMessage{false, dump_json(j)}); }
+  void push_event(const json& j) { outbox_.push_back(Outgoing{WsMessage{false, dump_json(j)}}); }
   // The protocol's error shape: {"type":"error","code","message"}.
   void error(ErrorCode code, const std::string& message) {
     push_event({{"type", "error"}, {"code", to_string(code)}, {"message", message}});
@@ -446,14 +430,24 @@ class StreamSession final : public WsSession {
   sched::SynthesisRequest config_;
   OutputSpec output_;
   std::string encoded_;  // scratch for push_audio
-  std::optional<text::IncrementalSegmenter> segmenter_;
-  std::string segmenter_language_;  // the language segmenter_ was built for
-  std::string config_language_;     // the language of config_'s voice
+  TextOptions text_;     // normalize, code, emoji, lexicon entries of the following utterances
+  // The text front end of the utterance taking text, made with the configuration in force
+  // when its first text came; config_changed_: a config message came since.
+  std::optional<text::Frontend> frontend_;
+  bool config_changed_ = false;
   std::deque<Utterance> utterances_;
   // The utterance still taking text (the back of utterances_), if any. A deque keeps
   // pointers to its elements valid across push_back and pop_front of others.
   Utterance* open_ = nullptr;
-  std::deque<WsMessage> outbox_;
+  // A message ready for the transport; an audio message also says how far the client has got
+  // in its utterance's audio once it is written.
+  struct Outgoing {
+    WsMessage message;
+    std::uint64_t utterance = 0;  // 0: not audio
+    std::size_t pcm_end = 0;
+    std::size_t silence_end = 0;
+  };
+  std::deque<Outgoing> outbox_;
   std::function<void()> waker_;
   std::uint64_t utterance_count_ = 0;
   int silence_ms_ = 0;  // sentence_silence of the following utterances

@@ -21,8 +21,10 @@
 
 #include "access/access.h"
 #include "api/api.h"
+#include "api/lexicon_store.h"
 #include "app/config.h"
 #include "app/remote_flags.h"
+#include "app/sighup.h"
 #include "engine/engine.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -125,6 +127,17 @@ int run(int argc, char** argv) {
                    "Longest `input` of POST /v1/audio/speech, in characters")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
+  std::string lexicon_file;
+  serve->add_option("--lexicon", lexicon_file,
+                    "Pronunciation lexicon: one entry a line, WORD<TAB>REPLACEMENT (re-read on "
+                    "SIGHUP)");
+  bool read_code = false;
+  serve->add_flag("--read-code", read_code,
+                  "Read code in markdown text aloud instead of skipping it (per request: "
+                  "read_code)");
+  bool emoji_names = false;
+  serve->add_flag("--emoji-names", emoji_names,
+                  "Say emoji by their names instead of removing them (per request: emoji_names)");
   std::vector<std::string> openai_voices;
   serve->add_option("--openai-voice", openai_voices,
                     "OpenAI voice name mapped to a voice, NAME=ENGINE:VOICE (repeatable)");
@@ -401,9 +414,26 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "lector serve: %s\n", e.what());
     return 2;
   }
+  if (read_code) api_config.text.cleanup.code = lector::text::CleanupOptions::Code::kRead;
+  if (emoji_names) api_config.text.cleanup.emoji = lector::text::CleanupOptions::Emoji::kName;
+  if (!lexicon_file.empty()) {
+    try {
+      api_config.lexicon = std::make_shared<lector::api::LexiconStore>(lexicon_file);
+    } catch (const std::exception& e) {
+      // The message names the file and the line of the bad entry.
+      std::fprintf(stderr, "lector serve: %s: %s\n", from("lexicon").c_str(), e.what());
+      return 2;
+    }
+  }
   if (print_config) {
     std::fputs(sources.to_toml().c_str(), stdout);
     return 0;
+  }
+  std::optional<lector::app::SighupWatcher> sighup;
+  if (api_config.lexicon) {
+    lector::obs::log_info("lexicon {}: {} entries (SIGHUP re-reads it)", lexicon_file,
+                          api_config.lexicon->current()->size());
+    sighup.emplace([store = api_config.lexicon] { store->reload(); });
   }
   if (api_config.access->keys_enabled()) {
     std::string names;

@@ -114,7 +114,7 @@ LogFormat log_format() {
 }
 
 std::string render_fields(LogFormat format, std::string_view message,
-                          std::initializer_list<LogField> fields) {
+                          std::span<const LogField> fields) {
   std::string out;
   if (format == LogFormat::kJson) {
     out += kFieldsMarker;
@@ -147,7 +147,16 @@ std::string render_fields(LogFormat format, std::string_view message,
   return out;
 }
 
+std::string render_fields(LogFormat format, std::string_view message,
+                          std::initializer_list<LogField> fields) {
+  return render_fields(format, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
 void log_fields(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  log_fields(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void log_fields(LogLevel level, std::string_view message, std::span<const LogField> fields) {
   const auto l = level == LogLevel::kDebug ? spdlog::level::debug : spdlog::level::info;
   if (!spdlog::should_log(l)) return;
   spdlog::log(l, "{}", render_fields(g_format.load(), message, fields));

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -51,8 +52,12 @@ enum class LogLevel { kDebug, kInfo };
 // One structured line: "message k=v k=v ..." as text, or
 // {"time", "level", "msg": message, k: v, ...} as JSON.
 void log_fields(LogLevel level, std::string_view message, std::initializer_list<LogField> fields);
+// The same with fields decided at run time.
+void log_fields(LogLevel level, std::string_view message, std::span<const LogField> fields);
 
 // The pieces, for tests: one line's payload in either format.
+std::string render_fields(LogFormat format, std::string_view message,
+                          std::span<const LogField> fields);
 std::string render_fields(LogFormat format, std::string_view message,
                           std::initializer_list<LogField> fields);
 // `s` as a JSON string literal, quotes included (control characters escaped, other bytes

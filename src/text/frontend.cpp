@@ -34,6 +34,9 @@ struct Frontend::State {
     return c;
   }
 
+  // Whether the Cleaner runs: normalization on, and the text is markdown.
+  bool cleans() const { return options.normalize && options.markup; }
+
   explicit State(FrontendOptions o)
       : options(std::move(o)),
         cleaner(cleanup_options(options)),
@@ -41,7 +44,7 @@ struct Frontend::State {
 
   // The next stretch of the source, complete code points only.
   MappedText clean(std::string_view source) {
-    if (options.normalize) return cleaner.feed(source);
+    if (cleans()) return cleaner.feed(source);
     MappedText m = identity_map(source, fed);
     fed += static_cast<std::uint32_t>(m.spans.size());
     return m;
@@ -146,7 +149,7 @@ std::vector<MappedText> Frontend::feed(std::string_view fragment) {
 std::vector<MappedText> Frontend::on_quiet() {
   State& s = *state_;
   std::vector<std::string> segments;
-  if (s.options.normalize) {
+  if (s.cleans()) {
     const MappedText released = s.cleaner.on_quiet();
     s.hand_over(released);
     segments = s.segmenter.feed(released.text);
@@ -159,7 +162,7 @@ std::vector<MappedText> Frontend::flush() {
   State& s = *state_;
   MappedText last = s.clean(s.tail);
   s.tail.clear();
-  if (s.options.normalize) last.append(s.cleaner.finish());
+  if (s.cleans()) last.append(s.cleaner.finish());
   s.hand_over(last);
   std::vector<std::string> segments = s.segmenter.feed(last.text);
   for (std::string& seg : s.segmenter.flush()) segments.push_back(std::move(seg));
@@ -177,7 +180,7 @@ void Frontend::reset() {
 
 std::size_t Frontend::pending_chars() const {
   const State& s = *state_;
-  return s.segmenter.pending_chars() + (s.options.normalize ? s.cleaner.held() : 0) +
+  return s.segmenter.pending_chars() + (s.cleans() ? s.cleaner.held() : 0) +
          (s.tail.empty() ? 0 : 1);
 }
 

@@ -25,6 +25,9 @@ struct FrontendOptions {
   // only segmented.
   bool normalize = true;
   CleanupOptions cleanup;
+  // Markdown clean-up (with normalize); false for text that is not markdown (SSML), which is
+  // then only normalized.
+  bool markup = true;
   IncrementalOptions segmenter;
   // Applied to every segment when set (also with normalize=false).
   std::shared_ptr<const Lexicon> lexicon;

@@ -6,8 +6,9 @@
 #include "api/params.h"
 #include "api/request_record.h"
 #include "api/ssml_request.h"
+#include "api/text_options.h"
 #include "obs/log.h"
-#include "text/segmenter.h"
+#include "text/frontend.h"
 #include "text/utf8.h"
 
 namespace lector::wyoming {
@@ -126,14 +127,12 @@ void Session::synthesize(const Event& event) {
   try {
     if (api::is_ssml(raw, std::nullopt)) {
       a.body = api::ssml_body(api_, raw, request, pcm, text::count_code_points(raw),
-                              api::SsmlOptions{"text", 0, silence_ms});
+                              api::SsmlOptions{"text", 0, silence_ms, api_.config().text});
     } else {
-      const std::string clean = api_.clean_text(raw, "text");
-      request.segments =
-          text::split_segments(clean, api_.language_of(request), api_.config().segmenter);
-      if (request.segments.empty()) throw bad_parameter("text", "nothing to say");
+      request.segments = api::segment_texts(api::prepare_text(
+          api_, raw, api::frontend_options(api_, request, api_.config().text, silence_ms), "text"));
       a.body = api::AudioBody::start(api_.scheduler(), std::move(request), pcm,
-                                     text::count_code_points(clean), silence_ms);
+                                     text::count_code_points(raw), silence_ms);
     }
   } catch (...) {
     answers_.pop_back();
@@ -145,14 +144,13 @@ void Session::synthesize(const Event& event) {
 
 void Session::stream_start(const Event& event) {
   sched::SynthesisRequest request = choose_voice(api_, voice_field(event));
-  text::IncrementalOptions options;
-  options.segmenter = api_.config().segmenter;
-  text::IncrementalSegmenter segmenter(api_.language_of(request), options);
+  text::Frontend frontend(api::frontend_options(api_, request, api_.config().text,
+                                                api_.config().sentence_silence_ms()));
   Answer& a = push_answer();
   a.audio = a.stream = a.open = true;
   a.spec = std::move(request);
   stream_ = &a;
-  segmenter_.emplace(std::move(segmenter));
+  frontend_.emplace(std::move(frontend));
   stream_chars_ = 0;
   stream_saw_synthesize_ = false;
 }
@@ -164,22 +162,22 @@ void Session::stream_chunk(const Event& event) {
   if (stream_chars_ > api_.config().max_text_chars)
     throw bad_parameter("text", "stream too long: over " +
                                     std::to_string(api_.config().max_text_chars) + " characters");
-  append_segments(segmenter_->feed(text));
-  quiet_deadline_ = segmenter_->pending_chars() > 0 ? Clock::now() + api_.config().quiet_flush
-                                                    : Clock::time_point::max();
+  append_segments(frontend_->feed(text));
+  quiet_deadline_ = frontend_->pending_chars() > 0 ? Clock::now() + api_.config().quiet_flush
+                                                   : Clock::time_point::max();
 }
 
 void Session::stream_stop() {
-  append_segments(segmenter_->flush());
+  append_segments(frontend_->flush());
   if (stream_->handle) stream_->handle.close();
   stream_->open = false;
   stream_ = nullptr;
-  segmenter_.reset();
+  frontend_.reset();
   quiet_deadline_ = Clock::time_point::max();
   ignore_next_synthesize_ = !stream_saw_synthesize_;
 }
 
-void Session::append_segments(std::vector<std::string> segments) {
+void Session::append_segments(const std::vector<text::MappedText>& segments) {
   if (segments.empty()) return;
   if (!stream_->handle) {
     sched::SynthesisRequest request = stream_->spec;
@@ -187,7 +185,7 @@ void Session::append_segments(std::vector<std::string> segments) {
     stream_->handle = api_.scheduler().submit(std::move(request));
     stream_->handle.set_waker(waker_);
   }
-  stream_->handle.append(std::move(segments));
+  stream_->handle.append(api::segment_texts(segments));
 }
 
 void Session::push_frame(std::string frame) {
@@ -219,7 +217,7 @@ void Session::cancel_stream() {
   auto it = std::find_if(answers_.begin(), answers_.end(),
                          [&](const Answer& a) { return &a == stream_; });
   stream_ = nullptr;
-  segmenter_.reset();
+  frontend_.reset();
   quiet_deadline_ = Clock::time_point::max();
   if (it == answers_.end()) return;
   if (it->handle) log_end(*it, "cancelled");
@@ -240,7 +238,7 @@ void Session::on_input_end() {
 void Session::on_disconnect() {
   input_open_ = false;
   stream_ = nullptr;
-  segmenter_.reset();
+  frontend_.reset();
   for (Answer& a : answers_) {
     if (a.handle || a.body) log_end(a, "cancelled");
     a.handle.cancel();
@@ -250,10 +248,10 @@ void Session::on_disconnect() {
 }
 
 bool Session::next_output(std::string& out) {
-  if (segmenter_ && quiet_deadline_ <= Clock::now()) {
+  if (frontend_ && quiet_deadline_ <= Clock::now()) {
     quiet_deadline_ = Clock::time_point::max();
     try {
-      append_segments(segmenter_->on_quiet());
+      append_segments(frontend_->on_quiet());
     } catch (const Error& e) {
       fail(e.code(), e.what());
     }

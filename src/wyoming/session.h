@@ -42,7 +42,7 @@
 #include <string>
 
 #include "api/api.h"
-#include "text/incremental.h"
+#include "text/frontend.h"
 #include "wyoming/frame.h"
 #include "wyoming/info.h"
 
@@ -100,7 +100,7 @@ class Session {
   void stream_start(const Event& event);
   void stream_chunk(const Event& event);
   void stream_stop();
-  void append_segments(std::vector<std::string> segments);
+  void append_segments(const std::vector<text::MappedText>& segments);
   void push_frame(std::string frame);
   Answer& push_answer();
   void fail(ErrorCode code, const std::string& message);
@@ -117,7 +117,7 @@ class Session {
   // The stream between synthesize-start and synthesize-stop, if one is open: its answer is
   // the back of answers_.
   Answer* stream_ = nullptr;
-  std::optional<text::IncrementalSegmenter> segmenter_;
+  std::optional<text::Frontend> frontend_;
   std::size_t stream_chars_ = 0;
   bool stream_saw_synthesize_ = false;
   // A stream just stopped without the compatibility `synthesize` inside it: ignore one next.
