@@ -64,8 +64,8 @@ thread_local Job* t_job = nullptr;
 // Seconds into the utterance at which `word` (an item of the Token relation) starts: the end of
 // the segment before its first segment. Negative when it has no segments.
 float word_start(const cst_item* word) {
-  const cst_item* segment = item_as(path_to_item(word, "R:SylStructure.daughter1.daughter1"),
-                                    "Segment");
+  const cst_item* segment =
+      item_as(path_to_item(word, "R:SylStructure.daughter1.daughter1"), "Segment");
   if (segment == nullptr) return -1.0f;
   const cst_item* previous = item_prev(segment);
   return previous == nullptr ? 0.0f : item_feat_float(previous, "end");
@@ -86,8 +86,8 @@ void send_words(Job& job, const cst_utterance* u, int sample_rate) {
       const float start = word_start(w);
       if (start < 0.0f) continue;
       job.sink->on_word(span->offset, span->length,
-                        job.samples + static_cast<std::uint64_t>(std::lround(
-                                          static_cast<double>(start) * sample_rate)));
+                        job.samples + static_cast<std::uint64_t>(
+                                          std::lround(static_cast<double>(start) * sample_rate)));
       break;
     }
   }

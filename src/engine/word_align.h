@@ -40,7 +40,7 @@ class WordAligner {
   static constexpr std::size_t kMaxSkippedWords = 3;
 
  private:
-  std::string folded_;                 // the text as the engine reads it, ASCII lower case
+  std::string folded_;                   // the text as the engine reads it, ASCII lower case
   std::vector<std::size_t> code_point_;  // per byte of folded_: its code point in the text
   std::size_t cursor_ = 0;               // byte of folded_ after the last placed token
 };

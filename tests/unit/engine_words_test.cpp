@@ -72,7 +72,9 @@ struct Case {
   std::vector<std::string> words;  // expected, as written
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.engine << ":" << c.voice; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.engine << ":" << c.voice;
+}
 
 class EngineWords : public ::testing::TestWithParam<Case> {};
 
@@ -105,7 +107,7 @@ TEST_P(EngineWords, MarkEachWordAsWrittenInOrderWithinTheAudio) {
 }
 
 const std::string kTwo = "Hello, \"world\"! It costs $3.50 -- twice. Second sentence here.";
-const std::vector<std::string> kTwoWords = {"Hello", "world", "It",     "costs",   "$3.50",
+const std::vector<std::string> kTwoWords = {"Hello", "world",  "It",       "costs", "$3.50",
                                             "twice", "Second", "sentence", "here"};
 
 INSTANTIATE_TEST_SUITE_P(

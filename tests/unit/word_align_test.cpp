@@ -44,8 +44,7 @@ TEST(WordAlign, ATokenTheEngineRewroteIsSkippedAndTheNextOneFound) {
 
 TEST(WordAlign, AfterASkipOnlyAWholeWordMatches) {
   // "an" occurs inside "banana" before the word "an": the skip may not land inside a word.
-  EXPECT_EQ(align_words("xx banana an", {"yy", "an"}),
-            (Spans{std::nullopt, WordSpan{10, 2}}));
+  EXPECT_EQ(align_words("xx banana an", {"yy", "an"}), (Spans{std::nullopt, WordSpan{10, 2}}));
 }
 
 TEST(WordAlign, APartOfAWordIsNeverTaken) {
