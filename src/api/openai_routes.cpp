@@ -4,9 +4,11 @@
 
 #include "api/audio_body.h"
 #include "api/dto.h"
+#include "api/openai_speech.h"
 #include "api/routes.h"
 #include "api/sse_body.h"
 #include "api/ssml_request.h"
+#include "text/frontend.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -43,7 +45,9 @@ std::string voice_field(const json& body) {
   throw bad_parameter("voice", "must be a string or an object with an 'id'");
 }
 
-Response speech(Api& api, const HttpRequest& request) {
+}  // namespace
+
+OpenAiSpeech start_openai_speech(Api& api, const HttpRequest& request) {
   const json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
     throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
@@ -112,22 +116,43 @@ Response speech(Api& api, const HttpRequest& request) {
     throw bad_parameter("stream_format",
                         "unknown stream format " + quote(*stream_format) + "; one of audio, sse");
 
+  OpenAiSpeech speech;
+  speech.sse = stream_format && *stream_format == "sse";
+  speech.output = output;
   const std::size_t chars = text::count_code_points(ssml ? *input : text);
-  std::shared_ptr<AudioBody> audio;
+  speech.chars = chars;
   if (ssml) {
-    audio = ssml_body(api, *input, req, output, chars,
-                      SsmlOptions{"input", api.config().openai_max_input, silence_ms});
+    speech.audio = ssml_body(api, *input, req, output, chars,
+                             SsmlOptions{"input", api.config().openai_max_input, silence_ms});
   } else {
-    text::SegmenterOptions segmenter = api.config().segmenter;
-    if (silence_ms > 0) segmenter.first_fragment_min_words = 0;
-    req.segments = text::split_segments(text, api.language_of(req), segmenter);
+    text::FrontendOptions front;
+    front.segmenter.segmenter = api.config().segmenter;
+    if (silence_ms > 0) front.segmenter.segmenter.first_fragment_min_words = 0;
+    front.language = api.language_of(req);
+    front.engine = req.engine;
+    front.voice = req.voice;
+    speech.segments = text::prepare(text, front);
+    for (const text::MappedText& m : speech.segments) req.segments.push_back(m.text);
     if (req.segments.empty()) throw bad_parameter("input", "has nothing to speak");
-    audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms);
+    speech.text = text;
+    speech.audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms);
   }
-  if (stream_format && *stream_format == "sse")
-    return SseBody::response(std::make_shared<SseBody>(std::move(audio), chars));
-  const int rate = audio->output_rate();
-  return AudioBody::response(std::move(audio), output, rate);
+  return speech;
+}
+
+namespace {
+
+Response speech(Api& api, const HttpRequest& request) {
+  OpenAiSpeech started = start_openai_speech(api, request);
+  if (started.sse) {
+    std::unique_ptr<WordTimeline> words;
+    if (!started.segments.empty())
+      words = std::make_unique<WordTimeline>(started.text, std::move(started.segments));
+    return SseBody::response(
+        std::make_shared<SseBody>(std::move(started.audio), started.chars, std::move(words)));
+  }
+  const int rate = started.audio->output_rate();
+  return AudioBody::response(std::move(started.audio), started.output, rate);
 }
 
 Response models(const sched::Scheduler& scheduler) {
