@@ -35,10 +35,32 @@ class Pending {
         chars(text_chars),
         engine(request.engine),
         voice(request.voice),
+        silence_ms_(api.config().sentence_silence_ms()),
         request_(api.scheduler().submit(std::move(request))) {
     request_.set_waker(waker);
   }
-  State take(std::string& pcm) { return request_.take(pcm, nullptr, 128 * 1024); }
+  // The request's PCM, with --sentence-silence's zeros after every segment end.
+  State take(std::string& pcm) {
+    if (silence_ms_ == 0) return request_.take(pcm, nullptr, 128 * 1024);
+    raw_.clear();
+    marks_.clear();
+    const State state = request_.take(raw_, &marks_, 128 * 1024);
+    const std::string_view raw = raw_;
+    std::size_t pos = 0;
+    for (const sched::AudioMark& m : marks_) {
+      if (m.kind != sched::AudioMark::Kind::kSegmentEnd) continue;
+      const std::size_t at = std::min(m.offset - std::min(m.offset, taken_), raw.size());
+      pcm.append(raw.substr(pos, at - pos));
+      pcm.append(static_cast<std::size_t>(static_cast<std::int64_t>(silence_ms_) *
+                                          request_.sample_rate() / 1000) *
+                     2,
+                 '\0');
+      pos = at;
+    }
+    pcm.append(raw.substr(pos));
+    taken_ += raw.size();
+    return state;
+  }
   void cancel() { request_.cancel(); }
   int sample_rate() const { return request_.sample_rate(); }
   std::string error() const { return request_.error(); }
@@ -55,6 +77,10 @@ class Pending {
   Clock::time_point first_audio{};
 
  private:
+  const int silence_ms_;
+  std::string raw_;
+  std::vector<sched::AudioMark> marks_;
+  std::size_t taken_ = 0;  // PCM bytes taken from the request
   sched::RequestHandle request_;
 };
 

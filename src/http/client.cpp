@@ -76,8 +76,15 @@ bool write_file(const std::string& path, const std::string& bytes) {
 // --captions: the whole audio and its words from POST /dev/captioned_speech, then the audio
 // file and the WebVTT file (one cue per word).
 int run_captioned(const SayOptions& o, const Url& url) {
-  api::CaptionedRequest request{o.text,  o.engine, o.voice,  o.speed,
-                                o.pitch, o.volume, o.format, o.sample_rate};
+  // WAV unless --format, as without captions (OpenAI's own default would be MP3).
+  api::CaptionedRequest request{o.text,
+                                o.engine,
+                                o.voice,
+                                o.speed,
+                                o.pitch,
+                                o.volume,
+                                o.format.empty() ? "wav" : o.format,
+                                o.sample_rate};
   std::string body;
   try {
     body = api::captioned_request_json(request);

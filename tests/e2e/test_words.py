@@ -80,7 +80,7 @@ class WordsTest(ServerTestCase):
         def words(events):
             return [(e["text"], e["segment"], e["audio_offset_seconds"])
                     for e in events if e["type"] == "word"]
-        self.assertEqual(len(words(first)), 7)
+        self.assertEqual(len(words(first)), 8)
         self.assertEqual(words(first), words(second))
 
     def captioned(self, body):
@@ -154,8 +154,9 @@ class WordsTest(ServerTestCase):
             with open(vtt, encoding="utf-8") as f:
                 captions = f.read()
         self.assertTrue(captions.startswith("WEBVTT\n"))
-        cues = re.findall(r"\n\n(\d\d):(\d\d):(\d\d\.\d\d\d) --> (\d\d):(\d\d):(\d\d\.\d\d\d)\n(.*)\n",
-                          captions)
+        blocks = captions.split("\n\n")[1:]
+        cues = [re.fullmatch(r"(\d\d):(\d\d):(\d\d\.\d\d\d) --> (\d\d):(\d\d):(\d\d\.\d\d\d)\n(.*)\n?",
+                             b).groups() for b in blocks]
         self.assertEqual([c[6] for c in cues], WORDS)
         seconds = lambda h, m, s: int(h) * 3600 + int(m) * 60 + float(s)
         starts = [seconds(*c[0:3]) for c in cues]
@@ -209,9 +210,53 @@ class SeamsTest(ServerTestCase):
                     ends = [round(e["audio_offset_seconds"] * rate)
                             for e in events if e["type"] == "segment_done"][:-1]
                     self.assertEqual(len(ends), 2)
+                    # The seam is where it is looked for: the first sentence alone is as long.
+                    with WsClient(self.server.port, "/v1/stream") as ws:
+                        ws.send_json({"type": "config", "engine": engine, "voice": voice})
+                        ws.send_json({"type": "text", "text": SEAM_TEXT.split(". ")[0] + "."})
+                        ws.send_json({"type": "flush"})
+                        _, alone = collect_utterance(ws)
+                    # (espeak's pauses vary by a few samples from one synthesis to the next.)
+                    self.assertAlmostEqual(ends[0], len(alone) // 2, delta=rate // 100)
                     gap = round(silence * rate)
                     # Each segment's end, and with a pause also where the next one starts.
                     boundaries = ends + [b + gap for b in ends] if gap else ends
                     for b, step, near in seam_jumps(audio, rate, boundaries):
                         self.assertFalse(step > CLICK_ABS and step > CLICK_REL * near,
                                          f"click at sample {b}: step {step}, neighbours {near}")
+
+
+class RealtimeTtsSilenceTest(ServerTestCase):
+    """--sentence-silence on /ws too, RealtimeTTS's protocol, which has no parameters."""
+    extra_args = ("--cache-bytes", "0", "--sentence-silence", "0.5")
+
+    def test_ws_puts_the_sentence_silence_between_sentences(self):
+        def utterance(text):
+            with WsClient(self.server.port, "/ws") as ws:
+                ws.send_text(text)
+                chunks = []
+                while True:
+                    m = json.loads(ws.recv()[1])
+                    if "finalOutput" in m:
+                        break
+                    chunks.append(base64.b64decode(m["audioOutput"]["audio"]))
+            return parse_wav(b"".join(chunks))[3]
+        text = "One sentence here. Another one follows."
+        heard = utterance(text)
+        _, _, body = self.server.tts({"text": text, "sentence_silence": 0})
+        plain = parse_wav(body)[3]
+        # Half a second of zeros (22050 Hz) after each sentence: between them and at the end.
+        silence = 22050 // 2
+        self.assertAlmostEqual(len(heard) // 2, len(plain) // 2 + 2 * silence, delta=220)
+        self.assertEqual(heard[-2 * silence:], bytes(2 * silence))
+        self.assertGreaterEqual(longest_zero_run(heard[:len(heard) // 2 + silence]), silence)
+        self.assertLess(longest_zero_run(plain), silence, "espeak's own pause is shorter")
+
+
+def longest_zero_run(pcm):
+    """Samples in the longest run of zero samples."""
+    best = run = 0
+    for v in samples(pcm):
+        run = run + 1 if v == 0 else 0
+        best = max(best, run)
+    return best
