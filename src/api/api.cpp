@@ -15,6 +15,7 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
   add_catalog_routes(routes_, scheduler_, defaults_);
   add_tts_routes(routes_, *this);
   add_openai_routes(routes_, *this);
+  add_captioned_routes(routes_, *this);
   add_marytts_routes(routes_, *this);
   add_ops_routes(routes_, *this);
 }

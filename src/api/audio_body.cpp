@@ -161,15 +161,17 @@ BodySource::State AudioBody::next(std::string& out) {
       continue;
     }
     if (!r.handle && !submit(current_)) return State::kFailed;
+    if (r.start_seconds < 0.0) r.start_seconds = static_cast<double>(pcm_bytes_) / 2.0 / pcm_rate_;
     sched::RequestHandle::State state;
     if (!r.resampler && silence_ms_ == 0) {
       // The common case: taken straight into `out` and encoded there, so WAV and PCM at the
       // voice's rate are not copied again (the swap in AudioStream::take moves the buffer).
       const std::size_t from = out.size();
       marks_.clear();
-      state = r.handle.take(out, tracker_ ? &marks_ : nullptr, kPiece);
+      state = r.handle.take(out, tracker_ || collect_ ? &marks_ : nullptr, kPiece);
       if (tracker_)
         for (const sched::AudioMark& m : marks_) tracker_->mark(m);
+      if (collect_) record_timings(r);
       if (state == sched::RequestHandle::State::kData) {
         r.data = true;
         r.taken += out.size() - from;
@@ -182,9 +184,11 @@ BodySource::State AudioBody::next(std::string& out) {
     } else {
       pcm_.clear();
       marks_.clear();
-      state = r.handle.take(pcm_, silence_ms_ > 0 || tracker_ ? &marks_ : nullptr, kPiece);
+      state =
+          r.handle.take(pcm_, silence_ms_ > 0 || tracker_ || collect_ ? &marks_ : nullptr, kPiece);
       if (tracker_)
         for (const sched::AudioMark& m : marks_) tracker_->mark(m);
+      if (collect_) record_timings(r);
       if (state == sched::RequestHandle::State::kData) {
         r.data = true;
         write_run_pcm(r, pcm_, out);
@@ -206,6 +210,26 @@ BodySource::State AudioBody::next(std::string& out) {
     return static_cast<State>(state);
   }
   return State::kData;
+}
+
+void AudioBody::record_timings(Run& r) {
+  const double silence = silence_ms_ / 1000.0;
+  for (const sched::AudioMark& m : marks_) {
+    if (m.kind == sched::AudioMark::Kind::kSegmentStart) continue;
+    Timing t;
+    t.run = current_;
+    t.segment = m.segment;
+    t.seconds = r.start_seconds + static_cast<double>(m.offset) / 2.0 / r.rate +
+                static_cast<double>(r.ends) * silence;
+    if (m.kind == sched::AudioMark::Kind::kSegmentEnd) {
+      t.kind = Timing::Kind::kSegmentEnd;
+      ++r.ends;
+    } else {
+      t.text_offset = m.text_offset;
+      t.text_length = m.text_length;
+    }
+    timings_.push_back(t);
+  }
 }
 
 void AudioBody::write_run_pcm(Run& r, std::string_view pcm, std::string& out) {

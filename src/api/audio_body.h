@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/heard.h"
@@ -76,6 +77,22 @@ class AudioBody final : public BodySource {
 
   // Seconds of audio delivered so far (pauses and silences included).
   double audio_seconds() const;
+
+  // Where words and segment ends fall in the body's audio, for captions and word events.
+  // Collected only after collect_timings() (call it before the first next()); each next()
+  // adds the marks of the audio it took, no later than that audio, and take_timings() hands
+  // them over. `seconds` counts the body's audio from its start, silences and pauses included.
+  struct Timing {
+    enum class Kind { kWord, kSegmentEnd };
+    Kind kind = Kind::kWord;
+    std::size_t run = 0;
+    std::size_t segment = 0;      // in the run's request
+    std::size_t text_offset = 0;  // kWord: code points of the segment's text
+    std::size_t text_length = 0;
+    double seconds = 0.0;
+  };
+  void collect_timings() { collect_ = true; }
+  std::vector<Timing> take_timings() { return std::exchange(timings_, {}); }
   int output_rate() const { return transcoder_.out_rate(); }
 
   // A 200 response streaming `body`, with the format's Content-Type (and, for raw PCM, its
@@ -92,8 +109,10 @@ class AudioBody final : public BodySource {
     sched::RequestHandle handle;
     // Native rate -> the body's rate (raw PCM out): only when the runs' rates differ.
     std::unique_ptr<audio::Transcoder> resampler;
-    std::size_t taken = 0;  // PCM bytes taken from the handle
-    bool data = false;      // the handle has delivered audio
+    std::size_t taken = 0;        // PCM bytes taken from the handle
+    bool data = false;            // the handle has delivered audio
+    double start_seconds = -1.0;  // where its audio starts in the body's, once it is current
+    std::size_t ends = 0;         // segment ends passed (each followed by the silence)
   };
   AudioBody(sched::Scheduler& scheduler, std::vector<Run> runs, int pcm_rate,
             const OutputSpec& output, int out_rate, int sentence_silence_ms, std::size_t chars);
@@ -105,6 +124,8 @@ class AudioBody final : public BodySource {
   // Native-rate PCM of run `r` (silences inserted) into the encoder.
   void write_run_pcm(Run& r, std::string_view pcm, std::string& out);
   void write_pcm(std::string_view pcm, std::string& out);
+  // The word and segment-end marks in marks_ as Timings of run `r`.
+  void record_timings(Run& r);
 
   sched::Scheduler& scheduler_;
   std::vector<Run> runs_;
@@ -120,6 +141,8 @@ class AudioBody final : public BodySource {
   std::string mixed_;      // scratch: PCM with silences
   std::string resampled_;  // scratch: a run's PCM at the body's rate
   std::vector<sched::AudioMark> marks_;
+  bool collect_ = false;
+  std::vector<Timing> timings_;
   bool ended_ = false;  // the encoder is finished
   bool rejected_ = false;
   std::string reject_message_;

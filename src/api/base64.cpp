@@ -33,4 +33,32 @@ std::string base64(std::string_view in) {
   return out;
 }
 
+std::optional<std::string> unbase64(std::string_view in) {
+  if (in.size() % 4 != 0) return std::nullopt;
+  const auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    const bool last = i + 4 == in.size();
+    const std::size_t pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
+    unsigned v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const int d = k >= 4 - pad ? 0 : value(in[i + k]);
+      if (d < 0) return std::nullopt;
+      v = v << 6 | static_cast<unsigned>(d);
+    }
+    out += static_cast<char>(v >> 16 & 255);
+    if (pad < 2) out += static_cast<char>(v >> 8 & 255);
+    if (pad < 1) out += static_cast<char>(v & 255);
+  }
+  return out;
+}
+
 }  // namespace lector::api

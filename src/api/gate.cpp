@@ -8,8 +8,8 @@ namespace lector::api {
 namespace {
 
 constexpr std::string_view kProbePaths[] = {"/health", "/livez", "/readyz"};
-constexpr std::string_view kSynthesisPaths[] = {"/tts", "/v1/audio/speech", "/process",
-                                                "/v1/stream", "/ws"};
+constexpr std::string_view kSynthesisPaths[] = {
+    "/tts", "/v1/audio/speech", "/dev/captioned_speech", "/process", "/v1/stream", "/ws"};
 constexpr std::string_view kAdminPaths[] = {"/set_engine", "/setvoice"};
 
 template <std::size_t N>

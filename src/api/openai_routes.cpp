@@ -4,10 +4,12 @@
 
 #include "api/audio_body.h"
 #include "api/dto.h"
+#include "api/openai_speech.h"
 #include "api/routes.h"
 #include "api/sse_body.h"
 #include "api/ssml_request.h"
 #include "api/text_options.h"
+#include "text/frontend.h"
 #include "text/utf8.h"
 
 namespace lector::api {
@@ -44,7 +46,9 @@ std::string voice_field(const json& body) {
   throw bad_parameter("voice", "must be a string or an object with an 'id'");
 }
 
-Response speech(Api& api, const HttpRequest& request) {
+}  // namespace
+
+OpenAiSpeech start_openai_speech(Api& api, const HttpRequest& request) {
   const json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
     throw Error(ErrorCode::kBadParameter, "request body is not a JSON object");
@@ -119,23 +123,39 @@ Response speech(Api& api, const HttpRequest& request) {
     throw bad_parameter("stream_format",
                         "unknown stream format " + quote(*stream_format) + "; one of audio, sse");
 
+  OpenAiSpeech speech;
+  speech.sse = stream_format && *stream_format == "sse";
+  speech.output = output;
   const std::size_t chars = text::count_code_points(*input);
-  std::shared_ptr<AudioBody> audio;
+  speech.chars = chars;
   if (ssml) {
-    audio = ssml_body(api, *input, req, output, chars,
-                      SsmlOptions{"input", api.config().openai_max_input, silence_ms, text_opts});
+    speech.audio =
+        ssml_body(api, *input, req, output, chars,
+                  SsmlOptions{"input", api.config().openai_max_input, silence_ms, text_opts});
   } else {
-    std::vector<text::MappedText> segments =
-        prepare_text(api, *input, frontend_options(api, req, text_opts, silence_ms), "input",
-                     api.config().openai_max_input);
-    req.segments = segment_texts(segments);
-    audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms,
-                             std::move(segments));
+    speech.segments = prepare_text(api, *input, frontend_options(api, req, text_opts, silence_ms),
+                                   "input", api.config().openai_max_input);
+    req.segments = segment_texts(speech.segments);
+    speech.text = *input;
+    speech.audio = AudioBody::start(api.scheduler(), std::move(req), output, chars, silence_ms,
+                                    speech.segments);
   }
-  if (stream_format && *stream_format == "sse")
-    return SseBody::response(std::make_shared<SseBody>(std::move(audio), chars));
-  const int rate = audio->output_rate();
-  return AudioBody::response(std::move(audio), output, rate);
+  return speech;
+}
+
+namespace {
+
+Response speech(Api& api, const HttpRequest& request) {
+  OpenAiSpeech started = start_openai_speech(api, request);
+  if (started.sse) {
+    std::unique_ptr<WordTimeline> words;
+    if (!started.segments.empty())
+      words = std::make_unique<WordTimeline>(started.text, std::move(started.segments));
+    return SseBody::response(
+        std::make_shared<SseBody>(std::move(started.audio), started.chars, std::move(words)));
+  }
+  const int rate = started.audio->output_rate();
+  return AudioBody::response(std::move(started.audio), started.output, rate);
 }
 
 Response models(const sched::Scheduler& scheduler) {

@@ -20,6 +20,10 @@ void add_tts_routes(RouteTable& routes, Api& api);
 // POST /v1/audio/speech, GET /v1/models, GET /v1/audio/voices (openai_routes.cpp).
 void add_openai_routes(RouteTable& routes, Api& api);
 
+// POST /dev/captioned_speech: OpenAI's request, Kokoro-FastAPI's captioned answer
+// (captioned_routes.cpp).
+void add_captioned_routes(RouteTable& routes, Api& api);
+
 // GET|POST /process, GET /locales, /version, /marytts/voices (marytts_routes.cpp).
 void add_marytts_routes(RouteTable& routes, Api& api);
 // /livez, /readyz and /metrics (ops_routes.cpp).

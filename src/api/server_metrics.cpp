@@ -15,8 +15,9 @@ const std::vector<double> kDurationBuckets = {0.05, 0.1, 0.25, 0.5, 1,   2.5,
 // Wall time over audio time: below 1 is faster than real time.
 const std::vector<double> kRtfBuckets = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
 
-constexpr std::array<std::string_view, 6> kSynthesisRoutes = {
-    "/tts", "/v1/audio/speech", "/process", "/v1/stream", "/ws", "wyoming"};
+constexpr std::array<std::string_view, 7> kSynthesisRoutes = {
+    "/tts", "/v1/audio/speech", "/dev/captioned_speech", "/process", "/v1/stream",
+    "/ws",  "wyoming"};
 
 bool is_synthesis_route(std::string_view route) {
   for (const std::string_view r : kSynthesisRoutes)

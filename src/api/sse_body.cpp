@@ -7,8 +7,24 @@ namespace lector::api {
 
 using json = nlohmann::json;
 
-SseBody::SseBody(std::shared_ptr<AudioBody> audio, std::size_t input_chars)
-    : audio_(std::move(audio)), input_chars_(input_chars) {}
+SseBody::SseBody(std::shared_ptr<AudioBody> audio, std::size_t input_chars,
+                 std::unique_ptr<WordTimeline> words)
+    : audio_(std::move(audio)), input_chars_(input_chars), words_(std::move(words)) {
+  if (words_) audio_->collect_timings();
+}
+
+void SseBody::write_words(std::string& out) {
+  if (!words_) return;
+  for (const TimedWord& w : words_->add(audio_->take_timings())) {
+    out += "data: ";
+    out += dump_json({{"type", "speech.word"},
+                      {"word", w.word},
+                      {"start", w.start},
+                      {"end", w.end},
+                      {"audio_offset_seconds", w.start_seconds}});
+    out += "\n\n";
+  }
+}
 
 Response SseBody::response(std::shared_ptr<SseBody> body) {
   Response r;
@@ -24,6 +40,7 @@ BodySource::State SseBody::next(std::string& out) {
   const State state = audio_->next(chunk_);
   if (state == State::kData) {
     sent_any_ = true;
+    write_words(out);
     out += "data: ";
     out += dump_json({{"type", "speech.audio.delta"}, {"audio", base64(chunk_)}});
     out += "\n\n";
@@ -31,6 +48,7 @@ BodySource::State SseBody::next(std::string& out) {
   }
   if (state == State::kEnd) {
     over_ = true;
+    write_words(out);
     const auto tokens = static_cast<std::int64_t>(input_chars_);
     out += "data: ";
     out += dump_json(

@@ -38,21 +38,44 @@ class Pending {
         chars(text_chars),
         engine(request.engine),
         voice(request.voice),
+        silence_ms_(api.config().sentence_silence_ms()),
         request_(api.scheduler().submit(std::move(request))) {
     request_.set_waker(waker);
     tracker_.add_segments(std::move(segments));
-  }
-  State take(std::string& pcm) {
-    marks_.clear();
-    const State state = request_.take(pcm, &marks_, 128 * 1024);
-    for (const sched::AudioMark& m : marks_) tracker_.mark(m);
-    return state;
   }
   // What the client had been handed when the utterance was cut.
   Heard heard() const {
     Heard h = tracker_.heard(delivered_pcm);
     h.audio_seconds_sent = static_cast<double>(delivered_pcm) / 2.0 / sample_rate();
     return h;
+  }
+  // The request's PCM, with --sentence-silence's zeros after every segment end. The marks
+  // also tell the tracker what has been sent, for the log line of a cut utterance.
+  State take(std::string& pcm) {
+    marks_.clear();
+    if (silence_ms_ == 0) {
+      const State state = request_.take(pcm, &marks_, 128 * 1024);
+      for (const sched::AudioMark& m : marks_) tracker_.mark(m);
+      return state;
+    }
+    raw_.clear();
+    const State state = request_.take(raw_, &marks_, 128 * 1024);
+    for (const sched::AudioMark& m : marks_) tracker_.mark(m);
+    const std::string_view raw = raw_;
+    std::size_t pos = 0;
+    for (const sched::AudioMark& m : marks_) {
+      if (m.kind != sched::AudioMark::Kind::kSegmentEnd) continue;
+      const std::size_t at = std::min(m.offset - std::min(m.offset, taken_), raw.size());
+      pcm.append(raw.substr(pos, at - pos));
+      pcm.append(static_cast<std::size_t>(static_cast<std::int64_t>(silence_ms_) *
+                                          request_.sample_rate() / 1000) *
+                     2,
+                 '\0');
+      pos = at;
+    }
+    pcm.append(raw.substr(pos));
+    taken_ += raw.size();
+    return state;
   }
   void cancel() { request_.cancel(); }
   int sample_rate() const { return request_.sample_rate(); }
@@ -71,9 +94,12 @@ class Pending {
   Clock::time_point first_audio{};
 
  private:
+  const int silence_ms_;
+  std::string raw_;
+  std::vector<sched::AudioMark> marks_;
+  std::size_t taken_ = 0;  // PCM bytes taken from the request
   sched::RequestHandle request_;
   HeardTracker tracker_;
-  std::vector<sched::AudioMark> marks_;
 };
 
 std::string_view trim(std::string_view s) {

@@ -293,6 +293,9 @@ int run(int argc, char** argv) {
   say->add_option("--sample-rate", say_options.sample_rate, "Output rate in Hz, 8000 to 48000");
   say->add_option("-o,--output", say_options.output, "Output file, or - for stdout")
       ->capture_default_str();
+  say->add_option("--captions", say_options.captions,
+                  "Also write WebVTT captions (a cue per word) to this file; the audio then "
+                  "comes whole from /dev/captioned_speech");
   say->add_option("text", say_options.text, "Text to speak")->required();
 
   CLI11_PARSE(app, argc, argv);

@@ -19,6 +19,7 @@ struct CallbackState {
   AudioSink* sink = nullptr;
   int sample_rate = 0;
   bool stopped = false;
+  std::size_t words_end = 0;  // code point after the last word reported
 };
 
 int on_synth(short* wav, int numsamples, espeak_EVENT* events) {
@@ -26,11 +27,15 @@ int on_synth(short* wav, int numsamples, espeak_EVENT* events) {
   if (state == nullptr || state->stopped) return 1;
   for (const espeak_EVENT* e = events; e->type != espeakEVENT_LIST_TERMINATED; ++e) {
     // text_position is 1-based, in code points; audio_position is in milliseconds.
-    if (e->type == espeakEVENT_WORD && e->text_position > 0 && e->length > 0)
-      state->sink->on_word(static_cast<std::size_t>(e->text_position - 1),
-                           static_cast<std::size_t>(e->length),
-                           static_cast<std::uint64_t>(e->audio_position) *
-                               static_cast<std::uint64_t>(state->sample_rate) / 1000);
+    if (e->type != espeakEVENT_WORD || e->text_position <= 0 || e->length <= 0) continue;
+    const auto offset = static_cast<std::size_t>(e->text_position - 1);
+    // espeak reads "3.50" as several words and reports the later ones inside the first
+    // ("3.50", then ".50 " three times): one written word, one mark.
+    if (offset < state->words_end) continue;
+    state->words_end = offset + static_cast<std::size_t>(e->length);
+    state->sink->on_word(offset, static_cast<std::size_t>(e->length),
+                         static_cast<std::uint64_t>(e->audio_position) *
+                             static_cast<std::uint64_t>(state->sample_rate) / 1000);
   }
   if (wav != nullptr && numsamples > 0) {
     if (!state->sink->on_audio({wav, static_cast<std::size_t>(numsamples)})) {

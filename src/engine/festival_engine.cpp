@@ -9,11 +9,13 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <thread>
 
 #include "core/error.h"
 #include "engine/festival_text.h"
+#include "engine/word_align.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -89,6 +91,8 @@ struct Job {
   bool delivered = false;     // some audio reached the sink
   std::exception_ptr error;   // thrown by the sink; rethrown once festival has returned
   std::vector<std::int16_t> pcm;
+  std::optional<WordAligner> words;  // places the utterances' tokens in the job's text
+  std::uint64_t samples = 0;         // samples delivered so far, over all utterances
 };
 
 // Festival is one interpreter per process, so its state here is per process too.
@@ -106,6 +110,36 @@ struct Festival {
 };
 
 Festival* g_festival = nullptr;  // never freed: festival itself cannot be shut down
+
+// Seconds into the utterance at which `word` starts: the end of the segment before its first
+// segment. Negative when it has no segments (a word the voice does not pronounce).
+double word_start(EST_Item* word) {
+  EST_Item* syllable = daughter1(as(word, "SylStructure"));
+  EST_Item* segment = syllable != nullptr ? as(daughter1(syllable), "Segment") : nullptr;
+  if (segment == nullptr) return -1.0;
+  // iprev/inext, not prev/next: festival's headers bring std's into scope.
+  EST_Item* previous = iprev(segment);
+  return previous == nullptr ? 0.0 : previous->F("end", 0.0);
+}
+
+// Word marks of utterance `u`, whose audio starts `base` samples into the job's audio at
+// `sample_rate`. Words are reported per token, placed in the text as the client wrote it;
+// a token read as several words ("$3.50") starts where its first spoken word does.
+void send_words(Job& job, EST_Utterance& u, std::uint64_t base, int sample_rate) {
+  if (!job.words || !u.relation_present("Token")) return;
+  // inext, not next_item: the latter walks down into each token's words.
+  for (EST_Item* t = u.relation("Token")->head(); t != nullptr; t = inext(t)) {
+    const std::optional<WordSpan> span = job.words->place(t->S("name", "").str());
+    if (!span) continue;
+    for (EST_Item* w = daughter1(t); w != nullptr; w = inext(w)) {
+      const double start = word_start(w);
+      if (start < 0.0) continue;
+      job.sink->on_word(span->offset, span->length,
+                        base + static_cast<std::uint64_t>(std::lround(start * sample_rate)));
+      break;
+    }
+  }
+}
 
 // (lector.deliver UTT): hands a synthesized utterance's samples to the job's sink.
 LISP lector_deliver(LISP utt) {
@@ -127,6 +161,16 @@ LISP lector_deliver(LISP utt) {
     }
   }
   // An utterance can be minutes long; keep frames small and let the sink stop us in between.
+  // Its words are marked before any of its audio, as the sink's contract asks.
+  const std::uint64_t base = job->samples;
+  job->samples += job->pcm.size();
+  try {
+    send_words(*job, *u, base, w->sample_rate());
+  } catch (...) {
+    job->error = std::current_exception();
+    job->stopped = true;
+    return utt;
+  }
   const std::size_t chunk = static_cast<std::size_t>(std::max(w->sample_rate(), 1000) / 5);
   try {
     for (std::size_t off = 0; off < job->pcm.size() && !job->stopped; off += chunk) {
@@ -382,6 +426,12 @@ bool FestivalEngine::synthesize(const std::string& voice, const SynthParams& par
   job.sink = &sink;
   job.volume = params.volume;
   job.rate = it->info.sample_rate;
+  // Festival's tokens are in the voice's charset, after plain_punctuation: compare each code
+  // point of the text as festival reads it.
+  const std::string coding = it->coding;
+  job.words.emplace(text, [&coding](std::string_view cp) {
+    return to_voice_charset(plain_punctuation(cp), coding);
+  });
   const bool ok = speak(f, job, params.speed, params.pitch,
                         to_voice_charset(plain_punctuation(text), it->coding));
   if (job.error) std::rethrow_exception(job.error);

@@ -41,10 +41,10 @@ class FestivalEngine final : public Engine {
   // Most festival voices run at 16 kHz; see VoiceInfo::sample_rate for each one.
   int sample_rate() const override { return 16000; }
   std::vector<VoiceInfo> voices() const override;
-  // One worker by default: each holds every loaded voice (see above). Word timings are not
-  // reported yet.
+  // One worker by default: each holds every loaded voice (see above). Word timings come from
+  // each utterance's segment times.
   Capabilities capabilities() const override {
-    return {.word_timings = false, .default_workers = 1, .memory_mb_per_worker = 319};
+    return {.word_timings = true, .default_workers = 1, .memory_mb_per_worker = 319};
   }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;

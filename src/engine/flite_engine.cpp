@@ -11,8 +11,10 @@ extern "C" {
 #include <cmath>
 #include <csetjmp>
 #include <exception>
+#include <optional>
 
 #include "core/error.h"
+#include "engine/word_align.h"
 
 extern "C" {
 cst_voice* register_cmu_us_kal(const char* voxdir);
@@ -52,14 +54,60 @@ struct Job {
   bool stopped = false;
   std::exception_ptr error;  // thrown by the sink; rethrown once flite has returned
   std::vector<std::int16_t> scaled;
+  std::optional<WordAligner> words;  // places the utterances' tokens in the job's text
+  std::uint64_t samples = 0;         // samples delivered so far, over all utterances
+  bool utterance_started = false;    // the current utterance's word marks were sent
 };
 
 thread_local Job* t_job = nullptr;
 
+// Seconds into the utterance at which `word` (an item of the Token relation) starts: the end of
+// the segment before its first segment. Negative when it has no segments.
+float word_start(const cst_item* word) {
+  const cst_item* segment =
+      item_as(path_to_item(word, "R:SylStructure.daughter1.daughter1"), "Segment");
+  if (segment == nullptr) return -1.0f;
+  const cst_item* previous = item_prev(segment);
+  return previous == nullptr ? 0.0f : item_feat_float(previous, "end");
+}
+
+// Word marks of utterance `u`, whose audio starts `base` samples into the job's. Segment end
+// times are known once the waveform generator runs, which is when the first chunk of the
+// utterance's audio arrives (cg voices time their segments inside wave synthesis), so this
+// runs then, before that chunk reaches the sink.
+void send_words(Job& job, const cst_utterance* u, int sample_rate) {
+  cst_relation* tokens = utt_relation(u, "Token");
+  if (tokens == nullptr || !job.words) return;
+  for (const cst_item* t = relation_head(tokens); t != nullptr; t = item_next(t)) {
+    const std::optional<WordSpan> span = job.words->place(item_feat_string(t, "name"));
+    if (!span) continue;
+    // A token read as several words ("$3.50") starts where its first spoken word does.
+    for (const cst_item* w = item_daughter(t); w != nullptr; w = item_next(w)) {
+      const float start = word_start(w);
+      if (start < 0.0f) continue;
+      job.sink->on_word(span->offset, span->length,
+                        job.samples + static_cast<std::uint64_t>(
+                                          std::lround(static_cast<double>(start) * sample_rate)));
+      break;
+    }
+  }
+}
+
 int on_chunk(const cst_wave* w, int start, int size, int /*last*/, cst_audio_streaming_info* asi) {
   auto* job = static_cast<Job*>(asi->userdata);
   if (job->stopped) return CST_AUDIO_STREAM_STOP;
+  if (!job->utterance_started) {
+    job->utterance_started = true;
+    try {
+      send_words(*job, asi->utt, w->sample_rate);
+    } catch (...) {
+      job->error = std::current_exception();
+      job->stopped = true;
+      return CST_AUDIO_STREAM_STOP;
+    }
+  }
   if (size <= 0) return CST_AUDIO_STREAM_CONT;
+  job->samples += static_cast<std::uint64_t>(size);
   std::span<const std::int16_t> pcm(w->samples + start, static_cast<std::size_t>(size));
   if (job->params.volume != 1.0) {
     job->scaled.resize(pcm.size());
@@ -90,6 +138,8 @@ cst_utterance* on_utterance(cst_utterance* u) {
   cst_audio_streaming_info* asi = new_audio_streaming_info();  // freed with the utterance
   asi->asc = on_chunk;
   asi->userdata = job;
+  asi->utt = u;  // the chunk callback reads the utterance's relations from it
+  job->utterance_started = false;
   feat_set(u->features, "streaming_info", audio_streaming_info_val(asi));
 
   const FliteEngine::Voice& v = *job->voice;
@@ -178,6 +228,7 @@ bool FliteEngine::synthesize(const std::string& voice, const SynthParams& params
   job.sink = &sink;
   job.voice = v;
   job.params = params;
+  job.words.emplace(buffer);
   const cst_features* f = v->voice->features;
   cst_tokenstream* ts =
       ts_open_string(buffer.c_str(), get_param_string(f, "text_whitespace", nullptr),

@@ -31,9 +31,9 @@ class FliteEngine final : public Engine {
   // Most voices run at 16 kHz; kal runs at 8 kHz (see VoiceInfo::sample_rate).
   int sample_rate() const override { return 16000; }
   std::vector<VoiceInfo> voices() const override;
-  // Word timings are not reported yet; workers are small, so one per core.
+  // Word timings from each utterance's segment times; workers are small, so one per core.
   Capabilities capabilities() const override {
-    return {.word_timings = false, .default_workers = 0, .memory_mb_per_worker = 18};
+    return {.word_timings = true, .default_workers = 0, .memory_mb_per_worker = 18};
   }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;

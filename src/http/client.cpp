@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "api/captioned_client.h"
 #include "api/error_body.h"
 
 namespace lector::http {
@@ -64,6 +65,75 @@ void put_u32(unsigned char* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
+bool write_file(const std::string& path, const std::string& bytes) {
+  FILE* f = path == "-" ? stdout : std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return false;
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (f == stdout) return std::fflush(f) == 0 && ok;
+  return std::fclose(f) == 0 && ok;
+}
+
+// --captions: the whole audio and its words from POST /dev/captioned_speech, then the audio
+// file and the WebVTT file (one cue per word).
+int run_captioned(const SayOptions& o, const Url& url) {
+  // WAV unless --format, as without captions (OpenAI's own default would be MP3).
+  api::CaptionedRequest request{o.text,
+                                o.engine,
+                                o.voice,
+                                o.speed,
+                                o.pitch,
+                                o.volume,
+                                o.format.empty() ? "wav" : o.format,
+                                o.sample_rate};
+  std::string body;
+  try {
+    body = api::captioned_request_json(request);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector say: %s\n", e.what());
+    return 2;
+  }
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  try {
+    tcp::resolver resolver(ioc);
+    stream.connect(resolver.resolve(url.host, url.port));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector say: cannot connect to %s: %s\n", o.server.c_str(), e.what());
+    return 2;
+  }
+  try {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post,
+                                           url.base_path + "/dev/captioned_speech", 11};
+    req.set(bhttp::field::host, url.host);
+    req.set(bhttp::field::user_agent, "lector-say");
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = std::move(body);
+    req.prepare_payload();
+    bhttp::write(stream, req);
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(boost::none);
+    bhttp::read(stream, buffer, parser);
+    const auto& res = parser.get();
+    if (res.result() != bhttp::status::ok) {
+      std::fprintf(stderr, "lector say: server answered %u: %s\n", res.result_int(),
+                   api::error_message_of(res.body()).c_str());
+      return 1;
+    }
+    const std::optional<api::CaptionedAnswer> answer = api::parse_captioned_answer(res.body());
+    if (!answer) throw std::runtime_error("the server's captioned answer is malformed");
+    if (!write_file(o.output, answer->audio)) throw std::runtime_error("cannot write " + o.output);
+    if (!write_file(o.captions, api::webvtt(answer->words)))
+      throw std::runtime_error("cannot write " + o.captions);
+    std::fprintf(stderr, "lector say: %zu bytes of audio, %zu words in %s\n", answer->audio.size(),
+                 answer->words.size(), o.captions.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lector say: %s\n", e.what());
+    return 2;
+  }
+}
+
 }  // namespace
 
 int run_say(const SayOptions& o) {
@@ -75,6 +145,7 @@ int run_say(const SayOptions& o) {
     std::fprintf(stderr, "lector say: --server: %s\n", e.what());
     return 2;
   }
+  if (!o.captions.empty()) return run_captioned(o, url);
   std::string target = url.base_path + "/tts?text=" + url_encode(o.text);
   auto add = [&](const char* name, const std::string& v) {
     if (!v.empty()) target += std::string("&") + name + "=" + url_encode(v);

@@ -1,5 +1,7 @@
 #pragma once
-// `lector say`: a client that streams GET /tts to a file or stdout and reports latency.
+// `lector say`: a client that streams GET /tts to a file or stdout and reports latency; with
+// captions, it asks POST /dev/captioned_speech for the audio and its word timings instead and
+// writes WebVTT next to the audio.
 
 #include <string>
 
@@ -12,6 +14,7 @@ struct SayOptions {
   std::string speed, pitch, volume;  // passed through as given; the server validates
   std::string format, sample_rate;   // empty: WAV at the voice's rate
   std::string output = "-";          // file path, or "-" for stdout
+  std::string captions;              // WebVTT file path; empty: no captions
   std::string text;
 };
 

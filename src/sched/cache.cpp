@@ -20,7 +20,7 @@ std::string SynthesisCache::key(std::string_view engine, std::string_view voice,
   return k;
 }
 
-std::shared_ptr<const std::string> SynthesisCache::find(const std::string& key) {
+std::shared_ptr<const CachedSegment> SynthesisCache::find(const std::string& key) {
   if (capacity_ == 0) return nullptr;
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -29,22 +29,23 @@ std::shared_ptr<const std::string> SynthesisCache::find(const std::string& key) 
   }
   ++hits_;
   lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->pcm;
+  return it->second->segment;
 }
 
-void SynthesisCache::insert(const std::string& key, std::string pcm) {
-  if (capacity_ == 0 || pcm.size() + key.size() > capacity_) return;
+void SynthesisCache::insert(const std::string& key, CachedSegment segment) {
+  const std::size_t size = segment.bytes();
+  if (capacity_ == 0 || size + key.size() > capacity_) return;
   if (auto it = index_.find(key); it != index_.end()) {
-    bytes_ -= it->second->pcm->size() + it->second->key.size();
+    bytes_ -= it->second->segment->bytes() + it->second->key.size();
     lru_.erase(it->second);
     index_.erase(it);
   }
-  bytes_ += pcm.size() + key.size();
-  lru_.push_front(Entry{key, std::make_shared<const std::string>(std::move(pcm))});
+  bytes_ += size + key.size();
+  lru_.push_front(Entry{key, std::make_shared<const CachedSegment>(std::move(segment))});
   index_.emplace(lru_.front().key, lru_.begin());
   while (bytes_ > capacity_) {
     Entry& victim = lru_.back();
-    bytes_ -= victim.pcm->size() + victim.key.size();
+    bytes_ -= victim.segment->bytes() + victim.key.size();
     index_.erase(victim.key);
     lru_.pop_back();
   }

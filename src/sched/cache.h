@@ -1,6 +1,7 @@
 #pragma once
-// A synthesis cache: (engine, voice, parameters, segment text) -> PCM, least recently used
-// first out, bounded in bytes. Not thread-safe: the scheduler calls it under its own lock.
+// A synthesis cache: (engine, voice, parameters, segment text) -> PCM and the segment's word
+// marks, least recently used first out, bounded in bytes. Not thread-safe: the scheduler calls it
+// under its own lock.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,10 +10,20 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/types.h"
+#include "worker/protocol.h"
 
 namespace lector::sched {
+
+// A segment's whole output: its audio and the engine's word marks for it (job ids are
+// meaningless here), so that a hit reports the same words as the synthesis did.
+struct CachedSegment {
+  std::string pcm;
+  std::vector<worker::WordMark> words;
+  std::size_t bytes() const { return pcm.size() + words.size() * sizeof(worker::WordMark); }
+};
 
 class SynthesisCache {
  public:
@@ -22,10 +33,10 @@ class SynthesisCache {
   static std::string key(std::string_view engine, std::string_view voice, const SynthParams& params,
                          std::string_view text);
 
-  // The cached PCM, or nullptr. A hit becomes the most recently used entry. The pointer stays
+  // The cached segment, or nullptr. A hit becomes the most recently used entry. The pointer stays
   // valid while the caller holds it, even if the entry is evicted meanwhile.
-  std::shared_ptr<const std::string> find(const std::string& key);
-  void insert(const std::string& key, std::string pcm);
+  std::shared_ptr<const CachedSegment> find(const std::string& key);
+  void insert(const std::string& key, CachedSegment segment);
 
   bool enabled() const { return capacity_ > 0; }
   std::size_t bytes() const { return bytes_; }
@@ -36,7 +47,7 @@ class SynthesisCache {
  private:
   struct Entry {
     std::string key;
-    std::shared_ptr<const std::string> pcm;
+    std::shared_ptr<const CachedSegment> segment;
   };
 
   std::size_t capacity_;

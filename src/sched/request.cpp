@@ -55,7 +55,7 @@ std::vector<std::size_t> Request::cache_candidates() {
   return out;
 }
 
-void Request::cache_checked(std::size_t index, std::shared_ptr<const std::string> hit) {
+void Request::cache_checked(std::size_t index, std::shared_ptr<const CachedSegment> hit) {
   Segment& seg = segments_[index];
   seg.cache_checked = true;
   if (!hit || seg.state != SegmentState::kPending) return;
@@ -92,7 +92,7 @@ void Request::started(std::size_t index) {
 
 void Request::on_audio(std::size_t index, std::string_view pcm) {
   Segment& seg = segments_[index];
-  if (limits_.cache) seg.full.append(pcm);
+  if (limits_.cache) seg.full.pcm.append(pcm);
   if (seg.skip > 0) {
     const std::size_t n = std::min(seg.skip, pcm.size());
     seg.skip -= n;
@@ -109,6 +109,7 @@ void Request::on_audio(std::size_t index, std::string_view pcm) {
 
 void Request::on_word(std::size_t index, const worker::WordMark& mark) {
   Segment& seg = segments_[index];
+  if (limits_.cache) seg.full.words.push_back(mark);
   // A retried segment reports its words again; the client already has the first ones.
   if (++seg.words_seen <= seg.words_sent) return;
   if (seg.stream_offset == SIZE_MAX)
@@ -125,12 +126,12 @@ void Request::send_word(std::size_t index, const worker::WordMark& mark) {
                            mark.text_offset, mark.text_length});
 }
 
-std::string Request::on_done(std::size_t index) {
+CachedSegment Request::on_done(std::size_t index) {
   Segment& seg = segments_[index];
   --running_;
   seg.state = SegmentState::kDone;
-  std::string full = std::move(seg.full);
-  seg.full = std::string();
+  CachedSegment full = std::move(seg.full);
+  seg.full = CachedSegment();
   if (index == head_) advance();
   return full;
 }
@@ -143,7 +144,7 @@ bool Request::on_lost(std::size_t index) {
   // nothing plays twice.
   seg.state = SegmentState::kPending;
   seg.pcm.clear();
-  seg.full.clear();
+  seg.full = CachedSegment();
   seg.skip = seg.delivered;
   seg.words_seen = 0;
   seg.words.clear();
@@ -174,7 +175,9 @@ void Request::advance() {
     }
     Segment& seg = segments_[head_];
     if (seg.state == SegmentState::kDone) {
-      sink_->push(seg.cached ? *seg.cached : seg.pcm);
+      if (seg.cached)
+        for (const worker::WordMark& m : seg.cached->words) send_word(head_, m);
+      sink_->push(seg.cached ? seg.cached->pcm : seg.pcm);
       seg.pcm = std::string();
       seg.cached.reset();
       sink_->mark(AudioMark::Kind::kSegmentEnd, head_);
@@ -195,7 +198,7 @@ void Request::advance() {
 std::size_t Request::held_bytes() const {
   std::size_t n = sink_->buffered_bytes();
   for (std::size_t i = head_; i < segments_.size(); ++i)
-    n += segments_[i].pcm.size() + (segments_[i].cached ? segments_[i].cached->size() : 0);
+    n += segments_[i].pcm.size() + (segments_[i].cached ? segments_[i].cached->pcm.size() : 0);
   return n;
 }
 

@@ -17,6 +17,7 @@
 #include "core/types.h"
 #include "core/usage.h"
 #include "sched/audio_stream.h"
+#include "sched/cache.h"
 #include "worker/protocol.h"
 
 namespace lector::sched {
@@ -63,8 +64,9 @@ class Request {
   // Segments in the look-ahead window not yet looked up in the cache, stopping at the buffer
   // bound. The caller looks each up and reports it with cache_checked().
   std::vector<std::size_t> cache_candidates();
-  // A lookup's answer: `hit` is the cached PCM, or nullptr.
-  void cache_checked(std::size_t index, std::shared_ptr<const std::string> hit);
+  // A lookup's answer: `hit` is the cached segment (its words are reported as a synthesis'
+  // would be), or nullptr.
+  void cache_checked(std::size_t index, std::shared_ptr<const CachedSegment> hit);
 
   // The segment a worker should synthesize next, if any: the head (head_only) or a segment in
   // the look-ahead window. Look-ahead waits until the head has produced audio, so a parallel
@@ -76,8 +78,9 @@ class Request {
   // A worker's output for a running segment.
   void on_audio(std::size_t index, std::string_view pcm);
   void on_word(std::size_t index, const worker::WordMark& mark);
-  // The segment finished; returns its whole output when the cache should keep it.
-  std::string on_done(std::size_t index);
+  // The segment finished; returns its whole output (audio and word marks) when the cache
+  // should keep it.
+  CachedSegment on_done(std::size_t index);
   // The worker running it died. Returns false when the segment had already failed once (the
   // request should fail); else it is pending again and its retry skips what was delivered.
   bool on_lost(std::size_t index);
@@ -96,17 +99,17 @@ class Request {
   struct Segment {
     std::string text;
     SegmentState state = SegmentState::kPending;
-    int attempts = 0;                           // worker deaths while running it
-    std::string pcm;                            // audio held until the segment reaches the head
-    std::shared_ptr<const std::string> cached;  // or the cache's copy of it, shared
-    std::size_t delivered = 0;                  // bytes already streamed to the client
-    std::size_t skip = 0;                       // bytes of a retry's output the client already has
+    int attempts = 0;                             // worker deaths while running it
+    std::string pcm;                              // audio held until the segment reaches the head
+    std::shared_ptr<const CachedSegment> cached;  // or the cache's copy of it, shared
+    std::size_t delivered = 0;                    // bytes already streamed to the client
+    std::size_t skip = 0;  // bytes of a retry's output the client already has
     bool cache_checked = false;
     std::size_t stream_offset = SIZE_MAX;  // where its audio starts in the stream, once known
     std::vector<worker::WordMark> words;   // word marks waiting for stream_offset
     std::size_t words_seen = 0;            // word marks received in this attempt
     std::size_t words_sent = 0;            // word marks handed to the stream (across retries)
-    std::string full;                      // this attempt's whole output, for the cache
+    CachedSegment full;                    // this attempt's whole output, for the cache
   };
 
   void advance();

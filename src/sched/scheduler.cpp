@@ -321,8 +321,8 @@ void Scheduler::on_frame(Worker& w, const worker::FrameView& frame) {
       } else {
         ++counters_.segments_done;
         ++counters_.engines[r->spec().engine].segments_done;
-        std::string full = r->on_done(w.segment);
-        if (cache_.enabled() && !full.empty())
+        CachedSegment full = r->on_done(w.segment);
+        if (cache_.enabled() && !full.pcm.empty())
           cache_.insert(SynthesisCache::key(r->spec().engine, r->spec().voice, r->spec().params,
                                             r->text(w.segment)),
                         std::move(full));

@@ -316,6 +316,15 @@ std::size_t Cleaner::held() const {
   return s.prefix.size() + s.token.size() + s.ticks.size() + s.code.size();
 }
 
+char32_t Cleaner::next_held(bool& space_before) const {
+  const State& s = *state_;
+  space_before = s.out.space_pending();
+  for (const auto* part : {&s.prefix, &s.token})
+    for (const SourceChar& sc : *part)
+      if (detail::is_word_char(sc.c)) return sc.c;
+  return 0;
+}
+
 MappedText cleanup(std::string_view text, CleanupOptions options) {
   Cleaner c(std::move(options));
   MappedText out = c.feed(text);

@@ -49,6 +49,10 @@ class Cleaner {
   void reset();
   // Code points fed and not yet returned.
   std::size_t held() const;
+  // The first letter or digit of what is held back (0 when none), and whether white space goes
+  // before it: the next text will most likely start so, which lets the segmenter settle a
+  // sentence end before it early.
+  char32_t next_held(bool& space_before) const;
 
  private:
   struct State;

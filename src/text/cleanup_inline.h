@@ -38,6 +38,8 @@ class CleanWriter {
   // A new source line starts.
   void new_line();
   bool line_emitted() const { return line_emitted_; }
+  // White space is held, waiting for the next visible text.
+  bool space_pending() const { return space_pending_ && any_; }
   // The text written since the last take().
   MappedText take();
   // Forgets everything (a new source).

@@ -143,7 +143,15 @@ std::vector<MappedText> Frontend::feed(std::string_view fragment) {
   const MappedText cleaned = s.clean(std::string_view(s.tail).substr(0, s.tail.size() - keep));
   s.tail.erase(0, s.tail.size() - keep);
   s.hand_over(cleaned);
-  return s.finish_segments(s.segmenter.feed(cleaned.text));
+  std::vector<std::string> segments = s.segmenter.feed(cleaned.text);
+  // A word the clean-up holds back (its markup undecided until it ends) would otherwise keep
+  // the sentence before it waiting: its first letter is what settles that sentence's end.
+  bool space = false;
+  if (s.cleans())
+    if (const char32_t next = s.cleaner.next_held(space); next != 0)
+      for (std::string& seg : s.segmenter.settle_with(next, space))
+        segments.push_back(std::move(seg));
+  return s.finish_segments(std::move(segments));
 }
 
 std::vector<MappedText> Frontend::on_quiet() {

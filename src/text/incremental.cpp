@@ -149,6 +149,30 @@ std::vector<std::string> IncrementalSegmenter::on_quiet() {
   return out;
 }
 
+std::vector<std::string> IncrementalSegmenter::settle_with(char32_t next, bool space_before) {
+  if (pending().empty() || !incomplete_.empty() || !settles_boundary(next)) return {};
+  // Append the letter (and the pending space before it), end the sentences it settles, then
+  // take them back: they lie at the end of the buffer. Only sentence ends are decided here: a
+  // long sentence's cut or an early first fragment depends on more than the next letter.
+  std::string peek;
+  if (space_pending_ || space_before) peek.push_back(' ');
+  append_utf8(peek, next);
+  const std::size_t size = buffer_.size();
+  buffer_ += peek;
+  std::vector<std::string> out;
+  for (Scan found = scan(false); found.sentence_end != kNpos; found = scan(false))
+    finish_sentence(found.sentence_end, out);
+  buffer_.resize(size);
+  if (out.empty()) return out;
+  context_begin_ = std::min(context_begin_, size);
+  scan_begin_ = std::min(scan_begin_, size);
+  piece_begin_ = std::min(piece_begin_, size);
+  emitted_ = std::min(emitted_, size);
+  unsettled_boundary_ = kNpos;  // the next feed scans again
+  compact();
+  return out;
+}
+
 std::vector<std::string> IncrementalSegmenter::flush() {
   const std::string rest = std::exchange(incomplete_, {});
   if (!rest.empty()) append_normalized(rest);

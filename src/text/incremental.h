@@ -65,6 +65,12 @@ class IncrementalSegmenter {
   // split_segments.
   std::vector<std::string> on_quiet();
 
+  // The caller knows that the text goes on with `next` (a letter it holds back for now, such as
+  // the first letter of a word whose markup is not decided yet), after white space when
+  // `space_before`: emits the sentences that this makes final, without taking the letter. It
+  // must then be fed as the text's next visible code point, so that the result is the same as
+  // without the hint.
+  std::vector<std::string> settle_with(char32_t next, bool space_before = false);
   // End of input: emits everything pending and starts a new utterance.
   std::vector<std::string> flush();
 

@@ -32,11 +32,11 @@ class Lexicon {
   Lexicon(Lexicon&&) noexcept;
   Lexicon& operator=(Lexicon&&) noexcept;
 
-  // Parses a lexicon file's content. Throws lector::Error (kBadRequest) naming `origin` and the
+  // Parses a lexicon file's content. Throws lector::Error (kBadParameter) naming `origin` and the
   // line of the first bad entry.
   static Lexicon parse(std::string_view content, std::string_view origin);
   // This lexicon plus plain `word -> replacement` entries that take precedence (a request's
-  // own). Throws lector::Error (kBadRequest) for an empty word.
+  // own). Throws lector::Error (kBadParameter) for an empty word.
   Lexicon with_additions(const std::vector<std::pair<std::string, std::string>>& entries) const;
 
   // `segment` with every entry that applies in `context` replaced. Spans of a replacement

@@ -23,3 +23,25 @@ TEST(Base64, HighBytesAndTheWholeAlphabet) {
 
 }  // namespace
 }  // namespace lector::api
+
+namespace lector::api {
+namespace {
+
+TEST(Unbase64, RoundTripsEveryLengthAndByte) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (std::size_t n = 0; n <= all.size(); n += 1 + n / 7) {
+    const std::string in = all.substr(all.size() - n);
+    EXPECT_EQ(unbase64(base64(in)), in) << n;
+  }
+}
+
+TEST(Unbase64, RefusesWhatIsNotBase64) {
+  EXPECT_EQ(unbase64("Zm9"), std::nullopt);
+  EXPECT_EQ(unbase64("Zm9v!A=="), std::nullopt);
+  EXPECT_EQ(unbase64("Zg=="), "f");
+  EXPECT_EQ(unbase64("Zm8="), "fo");
+}
+
+}  // namespace
+}  // namespace lector::api

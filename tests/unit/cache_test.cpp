@@ -5,14 +5,18 @@
 namespace lector::sched {
 namespace {
 
+CachedSegment seg(std::string pcm) {
+  return CachedSegment{std::move(pcm), {}};
+}
+
 TEST(SynthesisCache, HitReturnsTheStoredBytes) {
   SynthesisCache cache(1 << 20);
   const std::string k = SynthesisCache::key("espeak", "en-us", {}, "Hello.");
   EXPECT_EQ(cache.find(k), nullptr);
-  cache.insert(k, std::string("\x01\x02\x03\x04", 4));
+  cache.insert(k, seg(std::string("\x01\x02\x03\x04", 4)));
   auto hit = cache.find(k);
   ASSERT_NE(hit, nullptr);
-  EXPECT_EQ(*hit, std::string("\x01\x02\x03\x04", 4));
+  EXPECT_EQ(hit->pcm, std::string("\x01\x02\x03\x04", 4));
   EXPECT_EQ(cache.hits(), 1u);
   EXPECT_EQ(cache.misses(), 1u);
 }
@@ -35,10 +39,10 @@ TEST(SynthesisCache, EvictsLeastRecentlyUsedToStayWithinBudget) {
   const std::string b = SynthesisCache::key("e", "v", {}, "b");
   const std::string c = SynthesisCache::key("e", "v", {}, "c");
   SynthesisCache cache(2 * (1000 + a.size()));
-  cache.insert(a, std::string(1000, 'a'));
-  cache.insert(b, std::string(1000, 'b'));
+  cache.insert(a, seg(std::string(1000, 'a')));
+  cache.insert(b, seg(std::string(1000, 'b')));
   ASSERT_NE(cache.find(a), nullptr);  // a is now more recent than b
-  cache.insert(c, std::string(1000, 'c'));
+  cache.insert(c, seg(std::string(1000, 'c')));
   EXPECT_NE(cache.find(a), nullptr);
   EXPECT_EQ(cache.find(b), nullptr);
   EXPECT_NE(cache.find(c), nullptr);
@@ -49,16 +53,16 @@ TEST(SynthesisCache, EvictsLeastRecentlyUsedToStayWithinBudget) {
 TEST(SynthesisCache, ReplacingAnEntryKeepsTheByteCountExact) {
   const std::string k = SynthesisCache::key("e", "v", {}, "a");
   SynthesisCache cache(1 << 20);
-  cache.insert(k, std::string(100, 'x'));
-  cache.insert(k, std::string(10, 'y'));
+  cache.insert(k, seg(std::string(100, 'x')));
+  cache.insert(k, seg(std::string(10, 'y')));
   EXPECT_EQ(cache.bytes(), 10 + k.size());
-  EXPECT_EQ(*cache.find(k), std::string(10, 'y'));
+  EXPECT_EQ(cache.find(k)->pcm, std::string(10, 'y'));
 }
 
 TEST(SynthesisCache, ZeroCapacityDisablesIt) {
   SynthesisCache cache(0);
   const std::string k = SynthesisCache::key("e", "v", {}, "a");
-  cache.insert(k, "pcm");
+  cache.insert(k, seg("pcm"));
   EXPECT_EQ(cache.find(k), nullptr);
   EXPECT_FALSE(cache.enabled());
 }
@@ -66,9 +70,20 @@ TEST(SynthesisCache, ZeroCapacityDisablesIt) {
 TEST(SynthesisCache, EntryLargerThanTheBudgetIsNotStored) {
   SynthesisCache cache(100);
   const std::string k = SynthesisCache::key("e", "v", {}, "a");
-  cache.insert(k, std::string(200, 'x'));
+  cache.insert(k, seg(std::string(200, 'x')));
   EXPECT_EQ(cache.find(k), nullptr);
   EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(SynthesisCache, KeepsTheWordMarksWithTheAudioAndCountsThem) {
+  const std::string k = SynthesisCache::key("flite", "slt", {}, "Hello world.");
+  CachedSegment s{std::string(100, 'x'), {{0, 0, 5, 10}, {0, 6, 5, 40}}};
+  SynthesisCache cache(1 << 20);
+  cache.insert(k, s);
+  const auto hit = cache.find(k);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->words, s.words);
+  EXPECT_EQ(cache.bytes(), 100 + 2 * sizeof(worker::WordMark) + k.size());
 }
 
 }  // namespace

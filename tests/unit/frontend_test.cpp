@@ -67,6 +67,20 @@ TEST(FrontendTest, AnySplitOfAStreamGivesTheSameSegmentsAndSpans) {
   }
 }
 
+TEST(FrontendTest, AWordHeldByTheCleanUpDoesNotHoldBackTheSentenceBeforeIt) {
+  FrontendOptions o;
+  o.language = "en";
+  Frontend f(o);
+  EXPECT_TRUE(f.feed("Alpha **be").empty());
+  const auto got = f.feed("ta**. Gam");  // "Gam" may still become markup or an address
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "Alpha beta.");
+  const auto rest = f.flush();
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].text, "Gam");
+  EXPECT_EQ(source_of(rest[0], 0, 3), (SourceSpan{16, 19}));
+}
+
 TEST(FrontendTest, OffsetsRestartAfterFlush) {
   Frontend f(plain());
   (void)f.feed("One two.");

@@ -122,6 +122,27 @@ Segments feed_all(const Chunks& chunks, std::string_view language,
   return segments;
 }
 
+// As feed_all, and after each chunk a settle_with() hint of the text's next visible code point,
+// as the text front end gives when its clean-up holds a word back.
+Segments feed_all_with_hints(const Chunks& chunks, std::string_view language,
+                             const SegmenterOptions& options) {
+  IncrementalSegmenter segmenter(language, {.segmenter = options});
+  Segments segments;
+  std::string rest;
+  for (const std::string& chunk : chunks) rest += chunk;
+  for (const std::string& chunk : chunks) {
+    for (std::string& segment : segmenter.feed(chunk)) segments.push_back(std::move(segment));
+    rest.erase(0, chunk.size());
+    const std::string next = normalize(rest);
+    if (next.empty()) continue;
+    for (std::string& segment : segmenter.settle_with(decode_at(next, 0).value))
+      segments.push_back(std::move(segment));
+  }
+  for (std::string& segment : segmenter.flush()) segments.push_back(std::move(segment));
+  EXPECT_EQ(segmenter.pending_chars(), 0U);
+  return segments;
+}
+
 // The key property: however the text is cut into fragments, the segments are split_segments'.
 void expect_same_as_one_shot(std::string_view text, std::string_view language,
                              const SegmenterOptions& options) {
@@ -237,6 +258,9 @@ TEST(IncrementalSegmenterTest, RandomTextsMatchOneShot) {
         ASSERT_EQ(feed_all(split_every(text, 1), language, option), expected);
         ASSERT_EQ(feed_all(split_random(text, static_cast<unsigned>(round)), language, option),
                   expected);
+        ASSERT_EQ(feed_all_with_hints(split_random(text, static_cast<unsigned>(round) + 7),
+                                      language, option),
+                  expected);
       }
     }
   }
@@ -252,6 +276,15 @@ TEST(IncrementalSegmenterTest, SentenceIsEmittedWhenTheNextOneStarts) {
   EXPECT_EQ(segmenter.feed("H"), (Segments{"Hello world."}));
   EXPECT_EQ(segmenter.feed("ow are you"), Segments{});
   EXPECT_EQ(segmenter.flush(), (Segments{"How are you"}));
+}
+
+TEST(IncrementalSegmenterTest, AHintedLetterSettlesTheSentenceWithoutBeingTaken) {
+  IncrementalSegmenter segmenter("en-us");
+  EXPECT_EQ(segmenter.feed("Hello world. "), Segments{});
+  EXPECT_EQ(segmenter.settle_with(U'g'), Segments{});  // lower case: no sentence end
+  EXPECT_EQ(segmenter.settle_with(U'H'), (Segments{"Hello world."}));
+  EXPECT_EQ(segmenter.feed("How are"), Segments{});
+  EXPECT_EQ(segmenter.flush(), (Segments{"How are"}));
 }
 
 TEST(IncrementalSegmenterTest, AbbreviationsAndDecimalsWaitForMoreText) {

@@ -319,18 +319,19 @@ TEST(Request, CacheLookupsComeFirstAndHitsNeedNoWorker) {
   EXPECT_FALSE(f.request.next_to_run(true).has_value()) << "not looked up yet";
   EXPECT_EQ(f.request.cache_candidates(), (std::vector<std::size_t>{0, 1}));
   f.request.cache_checked(0, nullptr);
-  f.request.cache_checked(1, std::make_shared<const std::string>("HB"));
+  f.request.cache_checked(1, std::make_shared<const CachedSegment>(CachedSegment{"HB", {}}));
   EXPECT_TRUE(f.request.cache_candidates().empty()) << "each segment is looked up once";
   EXPECT_EQ(f.request.state(1), Request::SegmentState::kDone);
   f.start(0);
   f.request.on_audio(0, "A1");
   EXPECT_FALSE(f.request.next_to_run(false).has_value()) << "1 is served from the cache";
   f.request.on_audio(0, "A2");
-  EXPECT_EQ(f.request.on_done(0), "A1A2") << "the whole output goes to the cache";
+  EXPECT_EQ(f.request.on_done(0).pcm, "A1A2") << "the whole output goes to the cache";
   EXPECT_EQ(f.request.head(), 2u);
   EXPECT_EQ(f.request.cache_candidates(), (std::vector<std::size_t>{2, 3}));
-  f.request.cache_checked(2, std::make_shared<const std::string>("HC"));  // the head: delivered
-  f.request.cache_checked(3, std::make_shared<const std::string>("HD"));
+  f.request.cache_checked(
+      2, std::make_shared<const CachedSegment>(CachedSegment{"HC", {}}));  // the head: delivered
+  f.request.cache_checked(3, std::make_shared<const CachedSegment>(CachedSegment{"HD", {}}));
   EXPECT_TRUE(f.request.complete());
   f.drain();
   EXPECT_EQ(f.drain(), State::kEnd);
@@ -339,10 +340,43 @@ TEST(Request, CacheLookupsComeFirstAndHitsNeedNoWorker) {
   EXPECT_EQ(offset_of(f.marks, Kind::kSegmentEnd, 3), 10u);
 }
 
+TEST(Request, ACacheHitReportsTheWordsTheSynthesisDid) {
+  // First request: synthesized, its output (words included) goes to the cache.
+  Fixture first({"a"}, Request::Limits{1, 1 << 20, true});
+  first.request.cache_checked(0, nullptr);
+  first.start(0);
+  first.request.on_word(0, worker::WordMark{3, 0, 5, 0});
+  first.request.on_audio(0, std::string(8, 'a'));
+  first.request.on_word(0, worker::WordMark{3, 6, 5, 3});
+  const CachedSegment full = first.request.on_done(0);
+  EXPECT_EQ(full.pcm, std::string(8, 'a'));
+  ASSERT_EQ(full.words.size(), 2u);
+
+  // Second request: segment 1 is the same text, served from the cache.
+  Fixture second({"b", "a"}, Request::Limits{1, 1 << 20, true});
+  second.request.cache_checked(0, nullptr);
+  second.request.cache_checked(1, std::make_shared<const CachedSegment>(full));
+  second.start(0);
+  second.request.on_audio(0, std::string(6, 'b'));
+  second.request.on_done(0);
+  second.drain();
+  ASSERT_EQ(second.drain(), State::kEnd);
+  std::vector<AudioMark> words;
+  for (const AudioMark& m : second.marks)
+    if (m.kind == Kind::kWord) words.push_back(m);
+  ASSERT_EQ(words.size(), 2u);
+  EXPECT_EQ(words[0].segment, 1u);
+  EXPECT_EQ(words[0].offset, 6u);
+  EXPECT_EQ(words[0].text_offset, 0u);
+  EXPECT_EQ(words[1].offset, 6u + 6u);  // sample 3 of the cached segment
+  EXPECT_EQ(words[1].text_offset, 6u);
+  EXPECT_EQ(words[1].text_length, 5u);
+}
+
 TEST(Request, CacheLookupsStopAtTheBufferBound) {
   Fixture f({"a", "b", "c"}, Request::Limits{4, 4, true});
   ASSERT_EQ(f.request.cache_candidates(), (std::vector<std::size_t>{0, 1, 2}));
-  f.request.cache_checked(0, std::make_shared<const std::string>("012345"));
+  f.request.cache_checked(0, std::make_shared<const CachedSegment>(CachedSegment{"012345", {}}));
   EXPECT_TRUE(f.request.cache_candidates().empty()) << "6 bytes unread, bound 4";
   f.request.cache_checked(1, nullptr);
   f.request.cache_checked(2, nullptr);
@@ -357,7 +391,7 @@ TEST(Request, WithoutCacheOnDoneKeepsNothing) {
   Fixture f({"a"});
   f.start(0);
   f.request.on_audio(0, "A1");
-  EXPECT_EQ(f.request.on_done(0), "");
+  EXPECT_EQ(f.request.on_done(0).pcm, "");
 }
 
 TEST(Request, AnOpenRequestCompletesOnlyAfterClose) {

@@ -93,6 +93,7 @@ const std::map<std::string, std::string> kAllow = {
     {"/status", "GET, HEAD"},
     {"/tts", "GET, HEAD, POST"},
     {"/v1/audio/speech", "POST"},
+    {"/dev/captioned_speech", "POST"},
     {"/v1/models", "GET, HEAD"},
     {"/v1/audio/voices", "GET, HEAD"},
     {"/process", "GET, HEAD, POST"},
