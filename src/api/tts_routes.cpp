@@ -1,9 +1,11 @@
 // /tts: GET with the parameters in the query; POST with a JSON body carrying the same
 // parameters as fields; POST with any other body streams that body as the text
-// (Api::open_upload, text_upload.h), other parameters in the query.
+// (Api::open_upload, text_upload.h), other parameters in the query. complete=1 and Range
+// requests hold the whole body (held_body.h).
 
 #include "api/audio_body.h"
 #include "api/dto.h"
+#include "api/held_body.h"
 #include "api/routes.h"
 #include "api/ssml_request.h"
 #include "api/text_upload.h"
@@ -26,6 +28,51 @@ text::SegmenterOptions segmenter(const Api& api, int silence_ms) {
   text::SegmenterOptions options = api.config().segmenter;
   if (silence_ms > 0) options.first_fragment_min_words = 0;
   return options;
+}
+
+// complete=1, or a Range header on GET: the whole body is held, then sent with its length
+// (held_body.h). A Range header that is not one byte range is ignored: the whole body, 200.
+struct Whole {
+  bool held = false;
+  std::optional<ByteRange> range;
+};
+
+Whole whole_param(const HttpRequest& request, const ParamLookup& params) {
+  Whole w;
+  w.held = bool_param(params, "complete", false);
+  if (request.method != "POST")
+    if (auto header = request.header("range")) {
+      w.held = true;
+      w.range = parse_byte_range(*header);
+    }
+  return w;
+}
+
+// Every audio answer of /tts says that ranges are served.
+Response audio_response(std::shared_ptr<BodySource> body, const OutputSpec& output, int rate) {
+  Response r = AudioBody::response(std::move(body), output, rate);
+  r.headers.emplace_back("Accept-Ranges", "bytes");
+  return r;
+}
+
+// The answer for `audio` (started), held whole when asked.
+Response answer(Api& api, std::shared_ptr<AudioBody> audio, const OutputSpec& output,
+                const Whole& whole, std::string key) {
+  const int rate = audio->output_rate();
+  if (!whole.held) return audio_response(std::move(audio), output, rate);
+  auto held = std::make_shared<HeldBody>(api, std::move(audio), output.format, whole.range,
+                                         &api.body_cache(), std::move(key));
+  return audio_response(std::move(held), output, rate);
+}
+
+// A held body already in the cache: answered at once, no synthesis.
+std::optional<Response> cached(Api& api, const Whole& whole, const std::string& key,
+                               const OutputSpec& output) {
+  if (!whole.held) return std::nullopt;
+  const auto body = api.body_cache().find(key);
+  if (!body) return std::nullopt;
+  return ranged_response(body->view(), whole.range, audio_response(nullptr, output, body->rate),
+                         api);
 }
 
 Response tts(Api& api, const HttpRequest& request) {
@@ -56,26 +103,29 @@ Response tts(Api& api, const HttpRequest& request) {
   auto raw = params("text");
   if (!raw) throw bad_parameter("text", "missing");
   const int silence_ms = sentence_silence_param(params, api.config().sentence_silence);
+  const Whole whole = whole_param(request, params);
   if (is_ssml(*raw, ssml_param(params))) {
     sched::SynthesisRequest base = api.resolve(params);
     base.usage = request.usage;
     const OutputSpec output = output_params(params, OutputSpec{});
+    std::string key = BodyCache::key(base, output, silence_ms, true, *raw);
+    if (auto hit = cached(api, whole, key, output)) return std::move(*hit);
     auto audio = ssml_body(api, *raw, base, output, text::count_code_points(*raw),
                            SsmlOptions{"text", 0, silence_ms});
-    const int rate = audio->output_rate();
-    return AudioBody::response(std::move(audio), output, rate);
+    return answer(api, std::move(audio), output, whole, std::move(key));
   }
   const std::string clean = api.clean_text(*raw);
   sched::SynthesisRequest req = api.resolve(params);
   req.usage = request.usage;
   const OutputSpec output = output_params(params, OutputSpec{});
+  std::string key = BodyCache::key(req, output, silence_ms, false, clean);
+  if (auto hit = cached(api, whole, key, output)) return std::move(*hit);
   req.segments = text::split_segments(clean, api.language_of(req), segmenter(api, silence_ms));
   if (req.segments.empty()) throw bad_parameter("text", "has nothing to speak");
 
   auto audio = AudioBody::start(api.scheduler(), std::move(req), output,
                                 text::count_code_points(clean), silence_ms);
-  const int rate = audio->output_rate();
-  return AudioBody::response(std::move(audio), output, rate);
+  return answer(api, std::move(audio), output, whole, std::move(key));
 }
 
 }  // namespace
@@ -92,6 +142,10 @@ std::variant<Upload, Response> Api::open_upload(HttpRequest& head) noexcept {
         admit(head, false);
         if (head.param("text"))
           throw bad_parameter("text", "given both in the query and as the body");
+        if (head.param("complete"))
+          throw bad_parameter("complete",
+                              "not available with a streamed text body (send the "
+                              "text as a JSON field or in the query)");
         const ParamLookup params = [&](const char* name) { return head.param(name); };
         sched::SynthesisRequest req = resolve(params);
         req.usage = head.usage;
@@ -103,7 +157,7 @@ std::variant<Upload, Response> Api::open_upload(HttpRequest& head) noexcept {
         const int rate = source->output_rate();
         sink = std::make_shared<TextUpload>(source, language, config_.segmenter,
                                             config_.max_text_chars);
-        return AudioBody::response(source, output, rate);
+        return audio_response(source, output, rate);
       },
       head.path);
   add_cors(head, r);
