@@ -64,7 +64,13 @@ groups=("$@")
 packages=()
 for group in "${groups[@]}"; do
   case "$group" in
-    build) packages+=("${build_packages[@]}") ;;
+    build)
+      packages+=("${build_packages[@]}")
+      # npm fetches Swagger UI (swagger-ui-dist, third_party/swagger-ui) for /docs when CMake
+      # configures; without it the build works and /docs answers 503. The machine image may
+      # carry its own Node.js (with npm); Debian's npm conflicts with it.
+      command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+      ;;
     voices) packages+=("${voice_packages[@]}") ;;
     test)
       packages+=("${test_packages[@]}")

@@ -17,6 +17,8 @@ echo "== format check"
 mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/unit/*.cpp' 'tests/unit/*.h' 'tests/fuzz/*.cpp' 'tests/fuzz/*.h')
 clang-format --dry-run --Werror "${sources[@]}"
 
+echo "== Swagger UI for /docs (npm ci; embedded by the build)"
+(cd third_party/swagger-ui && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 echo "== the openai SDK for its end-to-end test (npm ci)"
 (cd tests/openai && npm ci --no-audit --no-fund --loglevel=error)
 if [[ "${LECTOR_BROWSER_TESTS:-1}" == 1 ]]; then

@@ -10,7 +10,8 @@ namespace lector::api {
 Api::Api(sched::Scheduler& scheduler, ApiConfig config)
     : scheduler_(scheduler),
       config_(std::move(config)),
-      defaults_(scheduler_, config_.default_engine, config_.default_voice) {
+      defaults_(scheduler_, config_.default_engine, config_.default_voice),
+      body_cache_(config_.range_cache_bytes) {
   add_page_routes(routes_);
   add_catalog_routes(routes_, scheduler_, defaults_);
   add_tts_routes(routes_, *this);
@@ -18,6 +19,7 @@ Api::Api(sched::Scheduler& scheduler, ApiConfig config)
   add_captioned_routes(routes_, *this);
   add_marytts_routes(routes_, *this);
   add_ops_routes(routes_, *this);
+  add_docs_routes(routes_);
 }
 
 void Api::begin_drain() {

@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "api/held_body.h"
 #include "api/http_types.h"
 #include "api/openai_voices.h"
 #include "api/params.h"
@@ -50,6 +51,9 @@ struct ApiConfig {
   // The server's default pause after each sentence, in milliseconds (what a request that does
   // not say gets).
   int sentence_silence_ms() const { return static_cast<int>(std::lround(sentence_silence * 1000)); }
+  // --range-cache-bytes: whole /tts bodies kept for Range requests and complete=1 (held_body.h);
+  // 0 keeps none (every such request is synthesized).
+  std::size_t range_cache_bytes = std::size_t{32} << 20;
   // Keys, rate limits, quotas and CORS (api/gate.cpp); null: every route open, CORS for the
   // localhost origins.
   std::shared_ptr<access::AccessControl> access;
@@ -112,6 +116,7 @@ class Api {
   // cannot multiply the series).
   std::string route_label(std::string_view path) const;
   ServerMetrics& metrics() { return metrics_; }
+  BodyCache& body_cache() { return body_cache_; }
 
   // Shutdown. begin_drain(): /readyz turns 503 and the scheduler refuses new synthesis
   // (kShuttingDown); what runs goes on. begin_cut(): the drain deadline passed, and streams
@@ -139,6 +144,7 @@ class Api {
   Defaults defaults_;
   RouteTable routes_;
   ServerMetrics metrics_;
+  BodyCache body_cache_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> cutting_{false};
 };

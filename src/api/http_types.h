@@ -52,6 +52,15 @@ struct HttpRequest {
   }
 };
 
+// How a body held whole is sent (BodySource::held): these replace the Response's status and,
+// when not empty, its Content-Type; the headers are added to the Response's.
+struct HeldResponse {
+  int status = 200;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<ErrorCode> error;  // the status is an error (a 416)
+};
+
 // A response body produced over time (audio). The transport calls next() until kEnd or
 // kFailed, waiting for the waker between kPending answers, and cancel() if the client leaves.
 class BodySource {
@@ -68,6 +77,11 @@ class BodySource {
   // Called once by the transport when the response is over: adds what the body knows of
   // the synthesis (engine, voice, audio, time to first audio) to the request's record.
   virtual void describe(RequestRecord& record) const = 0;
+  // A body produced whole before its first byte leaves (/tts with complete=1 or a Range
+  // header, api/held_body.h): once next() returned kData, that piece is the whole body (next()
+  // then returns kEnd), and held() says what it is sent with: a Content-Length instead of
+  // chunks, and its own status (206, 416) and headers. nullopt: a streamed body.
+  virtual std::optional<HeldResponse> held() const { return std::nullopt; }
 };
 
 struct Response {

@@ -37,6 +37,7 @@ bool LexiconStore::reload() noexcept {
     {
       std::lock_guard lock(mu_);
       lexicon_ = std::move(next);
+      ++generation_;
     }
     obs::log_info("lexicon reloaded from {}: {} entries", path_, entries);
     return true;
@@ -44,6 +45,11 @@ bool LexiconStore::reload() noexcept {
     obs::log_warn("lexicon not reloaded, the previous one stays in use: {}", e.what());
     return false;
   }
+}
+
+std::uint64_t LexiconStore::generation() const {
+  std::lock_guard lock(mu_);
+  return generation_;
 }
 
 }  // namespace lector::api

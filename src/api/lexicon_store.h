@@ -7,6 +7,7 @@
 // Threading: every method from any thread; the pointer is swapped under a mutex held only for
 // the copy of the pointer.
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,8 @@ class LexiconStore {
   // stays.
   bool reload() noexcept;
   const std::string& path() const { return path_; }
+  // Lexicons put in use by reload() so far: part of the cache key of a held body.
+  std::uint64_t generation() const;
 
  private:
   static text::Lexicon load(const std::string& path);
@@ -32,6 +35,7 @@ class LexiconStore {
   const std::string path_;
   mutable std::mutex mu_;
   std::shared_ptr<const text::Lexicon> lexicon_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace lector::api

@@ -36,4 +36,10 @@ std::vector<std::string> RouteTable::paths() const {
   return out;
 }
 
+std::vector<std::pair<std::string, std::vector<std::string>>> RouteTable::entries() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const Route& r : routes_) out.emplace_back(r.path, r.methods);
+  return out;
+}
+
 }  // namespace lector::api

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/http_types.h"
@@ -26,6 +27,8 @@ class RouteTable {
   Match match(std::string_view method, std::string_view path) const;
 
   std::vector<std::string> paths() const;
+  // Every route: its path and methods (HEAD included where GET is), in the order added.
+  std::vector<std::pair<std::string, std::vector<std::string>>> entries() const;
 
  private:
   struct Route {

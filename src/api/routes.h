@@ -29,4 +29,9 @@ void add_marytts_routes(RouteTable& routes, Api& api);
 // /livez, /readyz and /metrics (ops_routes.cpp).
 void add_ops_routes(RouteTable& routes, Api& api);
 
+// GET /openapi.json, /docs and Swagger UI's files under /docs/ (docs_routes.cpp).
+void add_docs_routes(RouteTable& routes);
+// Whether this build embeds Swagger UI (else /docs answers 503 saying how to get it).
+bool docs_available();
+
 }  // namespace lector::api

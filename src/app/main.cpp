@@ -183,6 +183,11 @@ int run(int argc, char** argv) {
       ->add_option("--cache-bytes", sched_config.cache_bytes,
                    "Synthesis cache budget in bytes (0 disables the cache)")
       ->capture_default_str();
+  serve
+      ->add_option("--range-cache-bytes", api_config.range_cache_bytes,
+                   "Whole /tts bodies kept for Range requests and complete=1, in bytes (0 keeps "
+                   "none)")
+      ->capture_default_str();
   int write_timeout_s = static_cast<int>(http_config.write_timeout.count());
   serve
       ->add_option("--write-timeout", write_timeout_s,

@@ -18,6 +18,7 @@ constexpr std::array kTable = {
     Row{ErrorCode::kBadEncoding, {400, "bad_encoding", 1007, false}},
     Row{ErrorCode::kNotFound, {404, "not_found", 1008, false}},
     Row{ErrorCode::kBadMethod, {405, "bad_method", 1008, false}},
+    Row{ErrorCode::kBadRange, {416, "range_not_satisfiable", 1008, false}},
     Row{ErrorCode::kTooLarge, {413, "too_large", 1009, false}},
     Row{ErrorCode::kHeadersTooLarge, {431, "headers_too_large", 1009, false}},
     Row{ErrorCode::kUnauthorized, {401, "invalid_api_key", 1008, false}},

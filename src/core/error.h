@@ -30,6 +30,7 @@ enum class ErrorCode {
   kBadEncoding,      // text that must be UTF-8 is not
   kNotFound,         // unknown route
   kBadMethod,        // the route exists, the method does not
+  kBadRange,         // a Range header starts at or past the end of the body (416)
   kTooLarge,         // body, message or text over its cap
   kHeadersTooLarge,  // request line and headers over their cap
   kUnauthorized,     // an API key is required and missing or wrong

@@ -1,8 +1,9 @@
 // The HTTP transport: listener (connection cap), sessions (deadlines, routing to api::Api,
 // WebSocket hand-over), the chunked streaming writer and its disconnect watcher, and the drain
-// on SIGTERM/SIGINT. Kept whole, past ~450 lines, on purpose: Beast is slow to compile, so it stays
-// in as few translation units as possible (docs/ARCHITECTURE.md); the pieces that need no
-// Beast live beside it (stream_tracker, request_id, target).
+// on SIGTERM/SIGINT; bodies held whole (Range, complete=1) go out with their length. Kept whole,
+// past ~450 lines, on purpose: Beast is slow to compile, so it stays in as few translation units as
+// possible (docs/ARCHITECTURE.md); the pieces that need no Beast live beside it (stream_tracker,
+// request_id, target).
 
 #include "http/server.h"
 
@@ -250,6 +251,24 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
     record.error = err.error;
     co_return co_await write_simple(stream, err, version, keep_alive, false,
                                     impl.config.write_timeout);
+  }
+
+  if (state == api::BodySource::State::kData && !watch->peer_gone) {
+    if (auto held = src->held()) {
+      // A body held whole (complete=1, a Range request): one piece, sent with its length and
+      // its own status.
+      api::Response whole;
+      whole.status = held->status;
+      whole.content_type = held->content_type.empty() ? r.content_type : held->content_type;
+      whole.headers = r.headers;
+      whole.headers.insert(whole.headers.end(), held->headers.begin(), held->headers.end());
+      whole.body = std::move(out);
+      co_await stop_watcher();
+      finish(whole.status, api::RequestEnd::kComplete, whole.body.size());
+      record.error = held->error;
+      co_return co_await write_simple(stream, whole, version, keep_alive, false,
+                                      impl.config.write_timeout);
+    }
   }
 
   if (!watch->peer_gone) {

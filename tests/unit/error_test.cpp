@@ -23,6 +23,7 @@ const Expected kExpected[] = {
     {ErrorCode::kBadEncoding, 400, "bad_encoding", 1007, false},
     {ErrorCode::kNotFound, 404, "not_found", 1008, false},
     {ErrorCode::kBadMethod, 405, "bad_method", 1008, false},
+    {ErrorCode::kBadRange, 416, "range_not_satisfiable", 1008, false},
     {ErrorCode::kTooLarge, 413, "too_large", 1009, false},
     {ErrorCode::kHeadersTooLarge, 431, "headers_too_large", 1009, false},
     {ErrorCode::kUnauthorized, 401, "invalid_api_key", 1008, false},
