@@ -106,6 +106,7 @@ class Api {
   // The language of a resolved request's voice, for segmentation.
   std::string language_of(const sched::SynthesisRequest& request) const;
   sched::Scheduler& scheduler() { return scheduler_; }
+  const sched::Scheduler& scheduler() const { return scheduler_; }
   const RouteTable& routes() const { return routes_; }
 
   // A request or utterance is over: writes its log line and counts it in the metrics.

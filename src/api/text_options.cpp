@@ -55,7 +55,8 @@ void read_lexicon_field(const nlohmann::json& object, TextOptions& options) {
 text::FrontendOptions frontend_options(const Api& api, const sched::SynthesisRequest& request,
                                        const TextOptions& options, int sentence_silence_ms) {
   text::FrontendOptions f;
-  f.normalize = options.normalize;
+  const sched::EngineInfo* engine = api.scheduler().engine(request.engine);
+  f.normalize = options.normalize && !(engine && engine->caps.text_as_written);
   f.cleanup = options.cleanup;
   f.markup = options.markup;
   f.segmenter.segmenter = api.config().segmenter;

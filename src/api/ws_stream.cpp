@@ -315,6 +315,9 @@ class StreamSession final : public WsSession {
   void push_mark(Utterance& u, const sched::AudioMark& m) {
     if (m.kind == sched::AudioMark::Kind::kWord) {
       const HeardWord w = u.tracker().word(m);
+      // An engine may mark punctuation as a word (espeak-ng, for the "." the clean-up ends a
+      // paragraph with, before a lower-case word): nothing a caption could show.
+      if (!text::has_word_char(w.text)) return;
       push_event({{"type", "word"},
                   {"utterance", u.number},
                   {"segment", m.segment},

@@ -9,6 +9,9 @@ namespace lector::engine {
 struct Capabilities {
   // The engine reports word positions (AudioSink::on_word) for its audio.
   bool word_timings = false;
+  // The engine's text carries directives of its own (the test engine's `[delay:MS]`): the
+  // server's clean-up and normalization (text/frontend.h) leave it as sent.
+  bool text_as_written = false;
   // Worker processes `lector serve` starts when no --workers/--pool says otherwise; 0 means
   // one per CPU core.
   int default_workers = 0;

@@ -33,9 +33,13 @@ class ToneEngine final : public Engine {
   std::string name() const override { return "tone"; }
   int sample_rate() const override { return 16000; }
   std::vector<VoiceInfo> voices() const override;
-  // Word marks for every word; a worker is tiny, so one per core.
+  // Word marks for every word; a worker is tiny, so one per core; its directives are read as
+  // sent, never cleaned up.
   Capabilities capabilities() const override {
-    return {.word_timings = true, .default_workers = 0, .memory_mb_per_worker = 17};
+    return {.word_timings = true,
+            .text_as_written = true,
+            .default_workers = 0,
+            .memory_mb_per_worker = 17};
   }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "text/char_class.h"
+
 namespace lector::text {
 namespace {
 
@@ -159,6 +161,12 @@ std::string normalize(std::string_view s) {
     append_utf8(out, c);
   }
   return out;
+}
+
+bool has_word_char(std::string_view s) noexcept {
+  for (std::size_t pos = 0; pos < s.size();)
+    if (detail::is_word_char(decode_next(s, pos))) return true;
+  return false;
 }
 
 }  // namespace lector::text

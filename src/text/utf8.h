@@ -56,6 +56,9 @@ std::string_view utf8_substr(std::string_view s, std::size_t first, std::size_t 
 // depends on what follows.
 std::size_t utf8_incomplete_tail(std::string_view s) noexcept;
 
+// True when `s` holds a letter or a digit (a word, not only spaces and punctuation).
+bool has_word_char(std::string_view s) noexcept;
+
 // Appends the UTF-8 encoding of `c`, which must be a Unicode scalar value.
 void append_utf8(std::string& out, char32_t c);
 

@@ -119,7 +119,8 @@ void encode(const Hello& m, std::string& out) {
   }
   w.u32(static_cast<std::uint32_t>(m.variants.size()));
   for (const std::string& v : m.variants) w.str(v);
-  w.u8(m.caps.word_timings ? 1 : 0);
+  // Flags: bit 0 word_timings, bit 1 text_as_written.
+  w.u8(static_cast<std::uint8_t>((m.caps.word_timings ? 1 : 0) | (m.caps.text_as_written ? 2 : 0)));
   w.u32(static_cast<std::uint32_t>(m.caps.default_workers));
   w.u32(static_cast<std::uint32_t>(m.caps.memory_mb_per_worker));
 }
@@ -199,9 +200,10 @@ Hello decode_hello(std::string_view payload) {
   const std::uint32_t variants = r.u32();
   if (variants > 100000) throw malformed("too many variants");
   for (std::uint32_t i = 0; i < variants; ++i) m.variants.emplace_back(r.str());
-  const std::uint8_t word_timings = r.u8();
-  if (word_timings > 1) throw malformed("word_timings");
-  m.caps.word_timings = word_timings != 0;
+  const std::uint8_t flags = r.u8();
+  if (flags > 3) throw malformed("capability flags");
+  m.caps.word_timings = (flags & 1) != 0;
+  m.caps.text_as_written = (flags & 2) != 0;
   const std::uint32_t workers = r.u32();
   const std::uint32_t memory = r.u32();
   if (workers > 4096 || memory > (1u << 20)) throw malformed("capabilities");

@@ -99,8 +99,13 @@ class TextContentTest(CatalogueCase):
         self.still_serving()
 
     def test_emoji_only_and_right_to_left_text_are_spoken(self):
-        # espeak-ng reads emoji by their names; Hebrew and Arabic with their own voices.
-        for params in ({"text": "😀🎉👍"}, {"text": "שלום עולם.", "voice": "he"},
+        # Emoji are left out by default, so emoji alone leave nothing to speak: a clear 400.
+        # With emoji_names they are read by their Unicode names; Hebrew and Arabic with their
+        # own voices.
+        self.assert_error(self.server.tts({"text": "😀🎉👍"}), 400,
+                          "parameter 'text': has nothing to speak")
+        for params in ({"text": "😀🎉👍", "emoji_names": "1"},
+                       {"text": "שלום עולם.", "voice": "he"},
                        {"text": "مرحبا بالعالم.", "voice": "ar"},
                        {"text": "Mixed שלום text."}):
             with self.subTest(**params):
@@ -111,15 +116,16 @@ class TextContentTest(CatalogueCase):
         self.still_serving()
 
     def test_one_character_over_the_cap_in_four_byte_characters(self):
-        # 40 emoji are 160 bytes: within a 40-character cap. 41 are one over.
-        self.assertEqual(self.server.tts({"text": "😀" * 40})[0], 200)
+        # 40 emoji are 160 bytes: within a 40-character cap. 41 are one over. (Named, so that
+        # there is something to speak.)
+        self.assertEqual(self.server.tts({"text": "😀" * 40, "emoji_names": "1"})[0], 200)
         self.assert_error(self.server.tts({"text": "😀" * 41}), 400,
                           "parameter 'text': too long: 41 characters, the limit is 40")
         self.assert_error(self.post("/tts", ("😀" * 41).encode(), {"Content-Type": "text/plain"}),
                           400, contains="too long: over 40 characters")
         self.assertIn("too long", self.openai_error(self.post("/v1/audio/speech", {"input": "😀" * 41}),
                                                     400, "input"))
-        self.assertEqual(self.post("/v1/audio/speech", {"input": "😀" * 40,
+        self.assertEqual(self.post("/v1/audio/speech", {"input": "😀" * 40, "emoji_names": True,
                                                         "response_format": "wav"})[0], 200)
         self.assert_error(self.server.request("GET", "/process?" + urllib.parse.urlencode(
             {"INPUT_TEXT": "é" * 41})), 400, contains="'INPUT_TEXT': too long")

@@ -20,7 +20,8 @@ METHODS = ("get", "post", "put", "delete", "patch")
 
 # A value the server must refuse for each /tts parameter without a numeric range.
 INVALID = {"engine": "no-such-engine", "voice": "no-such-voice", "format": "wma",
-           "ssml": "perhaps", "complete": "perhaps", "text": ""}
+           "ssml": "perhaps", "complete": "perhaps", "text": "", "normalize": "perhaps",
+           "read_code": "perhaps", "emoji_names": "perhaps"}
 
 
 class OpenApiTest(ServerTestCase):

@@ -122,9 +122,9 @@ TEST(Protocol, HelloCarriesCapabilitiesAndRejectsEveryTruncation) {
     for (std::size_t n = 0; n < payload.size(); ++n)
       EXPECT_THROW(decode_hello(std::string_view(payload).substr(0, n)), Error) << n;
     EXPECT_THROW(decode_hello(payload + '\0'), Error);
-    // word_timings is a bool: any other byte is malformed.
+    // The capability flags have two bits: any other byte is malformed.
     std::string bad = payload;
-    bad[bad.size() - 9] = 2;
+    bad[bad.size() - 9] = 4;
     EXPECT_THROW(decode_hello(bad), Error);
   }
 }
