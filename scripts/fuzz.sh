@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-targets=(${FUZZ_TARGETS:-fuzz_segmenter fuzz_utf8 fuzz_worker_frames fuzz_wyoming_frames fuzz_ssml fuzz_request fuzz_ws_session})
+targets=(${FUZZ_TARGETS:-fuzz_segmenter fuzz_utf8 fuzz_worker_frames fuzz_wyoming_frames fuzz_ssml fuzz_text fuzz_request fuzz_ws_session})
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "${LECTOR_BUILD_JOBS:-2}"

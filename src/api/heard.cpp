@@ -1,7 +1,6 @@
 #include "api/heard.h"
 
 #include <algorithm>
-#include <ranges>
 
 #include "text/utf8.h"
 
@@ -45,14 +44,18 @@ void HeardTracker::mark(const sched::AudioMark& mark) {
 
 Heard HeardTracker::heard(std::size_t pcm_bytes) const {
   Heard h;
-  for (const auto& [segment, offset] : std::ranges::reverse_view(segment_ends_)) {
+  // Reverse iterators, not std::ranges::reverse_view: the fuzz build's clang 14 cannot use
+  // libstdc++ 12's ranges.
+  for (auto it = segment_ends_.rbegin(); it != segment_ends_.rend(); ++it) {
+    const auto& [segment, offset] = *it;
     if (offset <= pcm_bytes) {
       h.segment = segment;
       h.source_offset = segment_span(segment).end;
       break;
     }
   }
-  for (const Word& w : std::ranges::reverse_view(words_)) {
+  for (auto it = words_.rbegin(); it != words_.rend(); ++it) {
+    const Word& w = *it;
     if (w.end && *w.end <= pcm_bytes) {
       h.word = word(w.mark);
       h.source_offset = std::max(h.source_offset, h.word->end);

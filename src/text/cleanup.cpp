@@ -1,6 +1,10 @@
 #include "text/cleanup.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "text/char_class.h"
@@ -319,10 +323,23 @@ std::size_t Cleaner::held() const {
 char32_t Cleaner::next_held(bool& space_before) const {
   const State& s = *state_;
   space_before = s.out.space_pending();
-  for (const auto* part : {&s.prefix, &s.token})
-    for (const SourceChar& sc : *part)
-      if (detail::is_word_char(sc.c)) return sc.c;
-  return 0;
+  // Only a held word that starts with a letter gives its letter: markup or a line's marker
+  // first could mean anything; and a word that may still turn out a web address is read from
+  // its host, whose first letter may differ in case from the scheme's.
+  const std::vector<SourceChar>& held = s.prefix.empty() ? s.token : s.prefix;
+  if (held.empty() || !s.ticks.empty() || !s.code.empty() || s.out.cell_pending()) return 0;
+  const char32_t first = held.front().c;
+  if (!detail::is_word_char(first) || (first >= U'0' && first <= U'9')) return 0;
+  std::string lower;
+  for (const SourceChar& sc : held) {
+    if (sc.c >= 0x80 || !std::isalpha(static_cast<int>(sc.c)) || lower.size() == 6) break;
+    lower.push_back(static_cast<char>(std::tolower(static_cast<int>(sc.c))));
+  }
+  for (std::string_view scheme : {"http", "https", "ftp", "mailto", "www"}) {
+    const std::size_t n = std::min(lower.size(), scheme.size());
+    if (lower.compare(0, n, scheme.substr(0, n)) == 0) return 0;
+  }
+  return first;
 }
 
 MappedText cleanup(std::string_view text, CleanupOptions options) {

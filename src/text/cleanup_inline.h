@@ -40,6 +40,8 @@ class CleanWriter {
   bool line_emitted() const { return line_emitted_; }
   // White space is held, waiting for the next visible text.
   bool space_pending() const { return space_pending_ && any_; }
+  // A table cell's ", " is held, waiting for the next visible text.
+  bool cell_pending() const { return cell_pending_; }
   // The text written since the last take().
   MappedText take();
   // Forgets everything (a new source).
