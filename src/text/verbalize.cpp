@@ -1,4 +1,4 @@
-// Reasons this file is near the size limit: it is one scanner whose rules (amounts, dates, times,
+// Kept whole past the size limit, because it is one scanner whose rules (amounts, dates, times,
 // ranges, units, ordinals, years, abbreviations) share the number reader and the output; the
 // language data lives in verbalize_lang.cpp.
 #include "text/verbalize.h"
