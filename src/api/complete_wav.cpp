@@ -1,8 +1,18 @@
 #include "api/complete_wav.h"
 
+#include <algorithm>
+
 #include "audio/wav.h"
 
 namespace lector::api {
+
+void set_wav_sizes(std::string& body, int rate) {
+  // The streamed header says "unknown size"; now the size is known.
+  const std::size_t data =
+      body.size() >= audio::kWavHeaderBytes ? body.size() - audio::kWavHeaderBytes : 0;
+  const std::string header = audio::wav_header(rate, static_cast<std::uint32_t>(data));
+  body.replace(0, std::min(body.size(), audio::kWavHeaderBytes), header);
+}
 
 BodySource::State CompleteWavBody::next(std::string& out) {
   if (sent_) return State::kEnd;
@@ -12,12 +22,7 @@ BodySource::State CompleteWavBody::next(std::string& out) {
     if (state != State::kEnd) return state;  // pending, or failed before anything was sent
     break;
   }
-  // The streamed header says "unknown size"; now the size is known.
-  const std::size_t data =
-      held_.size() >= audio::kWavHeaderBytes ? held_.size() - audio::kWavHeaderBytes : 0;
-  const std::string header =
-      audio::wav_header(wav_->output_rate(), static_cast<std::uint32_t>(data));
-  held_.replace(0, std::min(held_.size(), audio::kWavHeaderBytes), header);
+  set_wav_sizes(held_, wav_->output_rate());
   out += held_;
   held_.clear();
   held_.shrink_to_fit();

@@ -13,6 +13,10 @@
 
 namespace lector::api {
 
+// Writes the real sizes into the streamed ("unknown size") header at the start of a whole WAV
+// body at `rate`.
+void set_wav_sizes(std::string& body, int rate);
+
 class CompleteWavBody final : public BodySource {
  public:
   explicit CompleteWavBody(std::shared_ptr<AudioBody> wav) : wav_(std::move(wav)) {}

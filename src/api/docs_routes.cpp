@@ -24,14 +24,8 @@ constexpr std::string_view kDocsPolicy =
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
-Response file(std::string_view body, std::string content_type) {
-  Response r;
-  r.content_type = std::move(content_type);
-  r.body = std::string(body);
-  // The files change only with the binary.
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  return r;
+Response file(std::string_view body, std::string_view content_type) {
+  return embedded_file(content_type, body);
 }
 
 Error missing() {

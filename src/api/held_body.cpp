@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/api.h"
+#include "api/complete_wav.h"
 #include "audio/wav.h"
 
 namespace lector::api {
@@ -86,12 +87,8 @@ BodySource::State HeldBody::next(std::string& out) {
     if (state != State::kEnd) return state;  // pending, or failed before anything was sent
     break;
   }
-  if (format_ == audio::Format::kWav && whole_.size() >= audio::kWavHeaderBytes) {
-    // The streamed header says "unknown size"; now the size is known.
-    const std::string header = audio::wav_header(
-        audio_->output_rate(), static_cast<std::uint32_t>(whole_.size() - audio::kWavHeaderBytes));
-    whole_.replace(0, audio::kWavHeaderBytes, header);
-  }
+  if (format_ == audio::Format::kWav && whole_.size() >= audio::kWavHeaderBytes)
+    set_wav_sizes(whole_, audio_->output_rate());
   if (cache_) cache_->insert(cache_key_, whole_, audio_->output_rate());
   // The Response's own Content-Type and headers stay; these replace or add to them.
   Response head;

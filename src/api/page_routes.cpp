@@ -26,7 +26,9 @@ constexpr std::string_view kPagePolicy =
     "media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
-Response file(std::string_view content_type, std::string_view body) {
+}  // namespace
+
+Response embedded_file(std::string_view content_type, std::string_view body) {
   Response r;
   r.content_type = std::string(content_type);
   r.body = std::string(body);
@@ -36,11 +38,9 @@ Response file(std::string_view content_type, std::string_view body) {
   return r;
 }
 
-}  // namespace
-
 void add_page_routes(RouteTable& routes) {
   routes.add("/", {"GET"}, [](const HttpRequest&) {
-    Response r = file("text/html; charset=utf-8", page_html());
+    Response r = embedded_file("text/html; charset=utf-8", page_html());
     r.headers.emplace_back("Content-Security-Policy", std::string(kPagePolicy));
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
     return r;
@@ -56,7 +56,8 @@ void add_page_routes(RouteTable& routes) {
                          Asset{"/web/stream.js", "text/javascript; charset=utf-8", stream_js},
                          Asset{"/web/live.js", "text/javascript; charset=utf-8", live_js},
                          Asset{"/web/worklet.js", "text/javascript; charset=utf-8", worklet_js}}) {
-    routes.add(a.path, {"GET"}, [a](const HttpRequest&) { return file(a.type, a.body()); });
+    routes.add(a.path, {"GET"},
+               [a](const HttpRequest&) { return embedded_file(a.type, a.body()); });
   }
 }
 

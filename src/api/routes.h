@@ -34,4 +34,8 @@ void add_docs_routes(RouteTable& routes);
 // Whether this build embeds Swagger UI (else /docs answers 503 saying how to get it).
 bool docs_available();
 
+// A file embedded in the binary (the page's, /docs'): no-cache (it changes with the binary,
+// not with a date) and nosniff.
+Response embedded_file(std::string_view content_type, std::string_view body);
+
 }  // namespace lector::api
