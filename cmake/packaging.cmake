@@ -11,6 +11,14 @@ install(TARGETS lector RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # Debian 12 is merged-/usr: /usr/lib/systemd/system is where packages put their units.
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/lector.service DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Swagger UI (Apache-2.0) is embedded for /docs when the build had it: its licence and the
+# notices of the bundle's own dependencies go with the package.
+if(EXISTS ${LECTOR_SWAGGER_DIST}/LICENSE)
+  install(FILES ${LECTOR_SWAGGER_DIST}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR}
+          RENAME swagger-ui.LICENSE)
+  install(FILES ${LECTOR_SWAGGER_DIST}/swagger-ui-bundle.js.LICENSE.txt
+          DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME swagger-ui-bundle.NOTICES)
+endif()
 # Absolute: a configuration lives in /etc whatever the prefix (CPACK_SET_DESTDIR below keeps
 # cpack's staging install inside its own directory).
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/lector.toml DESTINATION /etc/lector)
