@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 constexpr auto kTupleAwaitable = net::as_tuple(net::use_awaitable);
+// How long the rest of a refused upload is read (and dropped) before the connection is closed.
+constexpr auto kRefusedUploadGrace = std::chrono::seconds(1);
 
 struct HttpServer::Impl {
   Impl(api::Api& a, HttpConfig c) : api(a), config(std::move(c)) {}
@@ -95,17 +98,38 @@ net::awaitable<void> watch_peer(beast::tcp_stream& stream, beast::flat_buffer& b
   };
   if (upload) {
     bool accepting = true;
+    std::chrono::steady_clock::time_point refused{};
     while (!parser->is_done()) {
       auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, kTupleAwaitable);
       if (watch->stopping) co_return;
       if (ec) {
         if (ec == net::error::operation_aborted) co_return;
-        if (accepting) peer_gone();
+        peer_gone();
+        // A refused upload that went on past the parser's body limit: the writer may be stuck
+        // in a write the client, still sending, never reads (audio had started). Close, as
+        // below.
+        if (!accepting) {
+          beast::error_code ignored;
+          stream.socket().close(ignored);
+        }
         co_return;
       }
       std::string& body = parser->get().body();
-      if (accepting && !body.empty()) accepting = upload->feed(body);
+      if (accepting && !body.empty()) {
+        accepting = upload->feed(body);
+        if (!accepting) refused = std::chrono::steady_clock::now();
+      }
       body.clear();
+      // A refused upload (past --max-text-chars, bad UTF-8) whose client keeps sending: its
+      // 400 has had time to go out, or cannot, because audio had started and the client,
+      // busy sending, reads none of it. Close, so that neither side waits on the other until
+      // a timeout while the rest of the body is read for nothing.
+      if (!accepting && std::chrono::steady_clock::now() - refused > kRefusedUploadGrace) {
+        peer_gone();
+        beast::error_code ignored;
+        stream.socket().close(ignored);
+        co_return;
+      }
     }
     if (accepting) upload->finish();
   }
