@@ -24,10 +24,6 @@ constexpr std::string_view kDocsPolicy =
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
-Response file(std::string_view body, std::string_view content_type) {
-  return embedded_file(content_type, body);
-}
-
 Error missing() {
   return Error(ErrorCode::kNotFound,
                "/docs is not available: this lector was built without Swagger UI (run `npm ci "
@@ -47,28 +43,28 @@ bool docs_available() {
 
 void add_docs_routes(RouteTable& routes) {
   routes.add("/openapi.json", {"GET"},
-             [](const HttpRequest&) { return file(openapi_json(), "application/json"); });
+             [](const HttpRequest&) { return embedded_file("application/json", openapi_json()); });
   // Registered with or without Swagger UI, so the routes and /openapi.json agree either way.
   routes.add("/docs", {"GET"}, [](const HttpRequest&) {
     if (!docs_available()) throw missing();
-    Response r = file(docs_html(), "text/html; charset=utf-8");
+    Response r = embedded_file("text/html; charset=utf-8", docs_html());
     r.headers.emplace_back("Content-Security-Policy", std::string(kDocsPolicy));
     return r;
   });
   routes.add("/docs/init.js", {"GET"}, [](const HttpRequest&) {
     if (!docs_available()) throw missing();
-    return file(docs_init_js(), "text/javascript; charset=utf-8");
+    return embedded_file("text/javascript; charset=utf-8", docs_init_js());
   });
   routes.add("/docs/swagger-ui-bundle.js", {"GET"}, [](const HttpRequest&) -> Response {
 #ifdef LECTOR_HAVE_SWAGGER_UI
-    return file(swagger_ui_bundle_js(), "text/javascript; charset=utf-8");
+    return embedded_file("text/javascript; charset=utf-8", swagger_ui_bundle_js());
 #else
     throw missing();
 #endif
   });
   routes.add("/docs/swagger-ui.css", {"GET"}, [](const HttpRequest&) -> Response {
 #ifdef LECTOR_HAVE_SWAGGER_UI
-    return file(swagger_ui_css(), "text/css; charset=utf-8");
+    return embedded_file("text/css; charset=utf-8", swagger_ui_css());
 #else
     throw missing();
 #endif
