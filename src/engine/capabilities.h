@@ -21,6 +21,10 @@ struct Capabilities {
   // flite 18, festival 319 (303 of it private: its Scheme heap and 16 loaded voices), tone 17.
   // About 15 MiB of each is the binary's file pages, shared between workers.
   int memory_mb_per_worker = 0;
+  // Syntheses one worker process runs at once (on threads sharing one copy of the engine's
+  // data, as the neural engines do); the scheduler gives the worker that many slots. Engines
+  // that synthesize on the worker's main thread say 1.
+  int parallel_jobs = 1;
   bool operator==(const Capabilities&) const = default;
 };
 

@@ -44,8 +44,14 @@ class Engine {
   // Variants a voice name may carry as "name+variant"; none by default.
   virtual std::vector<std::string> variants() const { return {}; }
   virtual Capabilities capabilities() const = 0;
+  // Non-empty when the engine started but cannot serve (a neural engine without ONNX Runtime,
+  // or without a usable voice): why, in one sentence. Its worker then announces no voices and
+  // this reason, which /api/engines and the log show; it is not respawned for it.
+  virtual std::string unavailable() const { return {}; }
   // Synthesizes `text` (plain text, never markup) with voice `voice` (a VoiceInfo::name).
-  // Returns false when the sink stopped it. Throws lector::Error on failure.
+  // Returns false when the sink stopped it. Throws lector::Error on failure. Called from one
+  // thread at a time unless capabilities().parallel_jobs > 1, when that many threads may call
+  // it at once, each with its own sink.
   virtual bool synthesize(const std::string& voice, const SynthParams& params,
                           std::string_view text, AudioSink& sink) = 0;
 };
