@@ -24,6 +24,8 @@ build_packages=(
   libavahi-client-dev
   # engines
   libespeak-ng-dev espeak-ng-data
+  # the kokoro engine's voices archive (a NumPy .npz: zip entries stored or deflated)
+  zlib1g-dev
   flite1-dev
   festival-dev libestools-dev
   # the reference decoders of the audio tests and of lector-decode (tests/unit/audio_decode.h),
