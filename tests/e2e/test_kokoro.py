@@ -28,9 +28,9 @@ RATE = 24000
 
 
 def find_onnxruntime():
+    """LECTOR_ONNXRUNTIME (CTest sets it), else what scripts/onnxruntime.sh fetched."""
     candidates = [os.environ.get("LECTOR_ONNXRUNTIME", ""),
-                  os.path.join(SOURCE, "third_party/onnxruntime/lib/libonnxruntime.so.1"),
-                  "/tmp/ort/package/bin/napi-v6/linux/x64/libonnxruntime.so.1"]
+                  os.path.join(SOURCE, "third_party/onnxruntime/lib/libonnxruntime.so.1")]
     return next((c for c in candidates if c and os.path.exists(c)), None)
 
 

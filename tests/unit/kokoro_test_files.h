@@ -9,22 +9,17 @@
 namespace lector::engine::neural::test {
 
 inline const char* const kOnnxRuntimeHint =
-    "set LECTOR_ONNXRUNTIME to libonnxruntime.so.1, or run scripts/deps.sh";
+    "set LECTOR_ONNXRUNTIME to libonnxruntime.so.1, or run scripts/onnxruntime.sh";
 
-inline std::filesystem::path source_dir() {
-  // CMake compiles with absolute paths: this file is <source>/tests/unit/kokoro_test_files.h.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-}
+inline std::filesystem::path source_dir() { return LECTOR_SOURCE_DIR; }
 
-// The runtime library to load, or "" when none is found.
+// The runtime library to load (LECTOR_ONNXRUNTIME, else the one scripts/onnxruntime.sh
+// fetched), or "" when there is none.
 inline std::string onnxruntime_library() {
   std::error_code ec;
   if (const char* env = std::getenv("LECTOR_ONNXRUNTIME"); env != nullptr && *env != '\0')
     return env;
-  for (const std::filesystem::path& candidate :
-       {source_dir() / "third_party/onnxruntime/lib/libonnxruntime.so.1",
-        std::filesystem::path("/tmp/ort/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")})
-    if (std::filesystem::exists(candidate, ec)) return candidate.string();
+  if (std::filesystem::exists(LECTOR_TEST_ONNXRUNTIME, ec)) return LECTOR_TEST_ONNXRUNTIME;
   return {};
 }
 
