@@ -57,6 +57,9 @@ std::string display_name(const std::string& voice, const Language& language) {
 class KokoroEngine final : public Engine {
  public:
   explicit KokoroEngine(const NeuralOptions& options) {
+    // One process holds the model and runs parallel_jobs syntheses on threads; an unavailable
+    // engine needs no more than one process to say so either.
+    capabilities_.default_workers = 1;
     try {
       load(options);
     } catch (const Error& e) {
@@ -180,8 +183,6 @@ class KokoroEngine final : public Engine {
     capabilities_.parallel_jobs =
         options.jobs > 0 ? options.jobs
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    // One process holds the model and runs parallel_jobs syntheses on threads.
-    capabilities_.default_workers = 1;
     // A sizing hint: the weights, the voices, and the ~20 MiB every worker has.
     const auto mib = [&](const std::string& path) {
       std::error_code size_ec;
