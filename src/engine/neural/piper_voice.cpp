@@ -23,13 +23,16 @@ char32_t single_code_point(const std::string& s) {
   return cp;
 }
 
-// "en_US" or "en-us" -> "en-US": the language lower case, two-letter regions upper case.
+// "en_US" or "en-us" -> "en-US": the language lower case, a two-letter region upper case.
 std::string to_bcp47(std::string tag) {
   std::replace(tag.begin(), tag.end(), '_', '-');
   std::size_t start = 0;
-  for (bool first = true; start <= tag.size(); first = false) {
+  // After a singleton ("x" of "en-gb-x-rp") come extensions, left as written.
+  bool extension = false;
+  for (bool first = true; start <= tag.size() && !extension; first = false) {
     std::size_t end = tag.find('-', start);
     if (end == std::string::npos) end = tag.size();
+    extension = end - start == 1;
     for (std::size_t i = start; i < end; ++i) {
       const auto c = static_cast<unsigned char>(tag[i]);
       if (first) tag[i] = static_cast<char>(std::tolower(c));
