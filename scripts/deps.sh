@@ -101,3 +101,13 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# ONNX Runtime's C header (to build the neural engines) and Microsoft's libonnxruntime.so.1 (to
+# test them), from two pinned npm packages into third_party/onnxruntime; a no-op once there.
+# Debian 12 has no ONNX Runtime. See scripts/onnxruntime.sh.
+for group in "${groups[@]}"; do
+  if [[ $group == build || $group == test ]]; then
+    "$(dirname "$0")/onnxruntime.sh"
+    break
+  fi
+done

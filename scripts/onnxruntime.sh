@@ -21,15 +21,21 @@ cd "$(dirname "$0")/.."
 dest=${1:-third_party/onnxruntime}
 
 runtime_pkg=onnxruntime-node@1.30.0
-runtime_sha512=twhs1C2C/BFkz1yc5OY0KIU2GUq6DURO7hD4bx5Q2Qy3nAMJwRXW8xU3NVczE29VA9lolLOYepoD8fjTGOfIqw==
+# sha512 of each tarball, in hex (npm's "integrity" for it is the same digest in base64)
+runtime_sha512=b7086cd42d82fc1164cf5c9ce4e634288536194aba0d444eee10f86f1e50d90cb79c0309c115d6f31537355733136f5503d96894b3987a9a03f1f8d318e7c8ab
 runtime_file=package/bin/napi-v6/linux/x64/libonnxruntime.so.1
 header_pkg=com.github.asus4.onnxruntime@0.4.9
-header_sha512=BkzxduSZ9IkeDP6Q8lz2TFU2ie7hSSvS7ZIfzMooExoq0CNzJnuuGaUJ7IsojBgqO4ouD1jXah8OYyJbCN29Fg==
+header_sha512=064cf176e499f4891e0cfe90f25cf64c553689eee1492bd2ed921fccca28131a2ad02373267bae19a509ec8b288c182a3b8a2e0f58d76a1f0e63225b08ddbd16
 header_dir='package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers'
 stamp="$runtime_pkg $header_pkg"
 
 if [[ -f $dest/include/onnxruntime_c_api.h && -f $dest/lib/libonnxruntime.so.1 &&
       "$(cat "$dest/VERSION" 2>/dev/null)" == "$stamp" ]]; then
+  exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "onnxruntime.sh: npm is missing (scripts/deps.sh build installs it); the neural engines" \
+       "will be built without ONNX Runtime and report themselves unavailable" >&2
   exit 0
 fi
 if [[ $(uname -s -m) != "Linux x86_64" ]]; then
@@ -45,7 +51,7 @@ fetch() {  # PACKAGE SHA512 -> prints the tarball's path
   local file
   file=$(cd "$work" && npm pack "$1" --cache "$work/cache" --silent --no-audit --no-fund | tail -n 1)
   local got
-  got=$(openssl dgst -sha512 -binary "$work/$file" | base64 -w0)
+  got=$(sha512sum "$work/$file" | cut -d ' ' -f 1)
   if [[ $got != "$2" ]]; then
     echo "onnxruntime.sh: $1: sha512 $got, expected $2" >&2
     exit 1

@@ -86,7 +86,7 @@ std::shared_ptr<Runtime> Runtime::load(const std::string& path, const std::strin
                     std::to_string(ORT_API_VERSION) + "); install a newer one");
   }
   const OrtApi& api = *rt->api_;
-  check(api, api.CreateEnv(ORT_LOGGING_LEVEL_WARNING, "lector", &rt->env_), ErrorCode::kUnavailable,
+  check(api, api.CreateEnv(ORT_LOGGING_LEVEL_ERROR, "lector", &rt->env_), ErrorCode::kUnavailable,
         "ONNX Runtime environment");
   check(api, api.CreateSessionOptions(&rt->options_), ErrorCode::kUnavailable,
         "ONNX Runtime session options");
