@@ -37,6 +37,11 @@ constexpr Language kLanguages[] = {
     {'p', "pt-br", "pt-BR", "Brazilian Portuguese"},
 };
 
+// The worker's stderr goes to the server's log.
+void log_line(const std::string& message) {
+  std::fprintf(stderr, "lector worker: kokoro: %s\n", message.c_str());
+}
+
 const Language* language_of(const std::string& voice) {
   for (const Language& l : kLanguages)
     if (!voice.empty() && voice[0] == l.letter) return &l;
@@ -65,6 +70,9 @@ class KokoroEngine final : public Engine {
     } catch (const Error& e) {
       reason_ = e.what();
       voices_.clear();
+      styles_.clear();
+      // The log says why, whatever the server does with the reason.
+      log_line("unavailable: " + reason_);
     }
   }
 
@@ -132,15 +140,12 @@ class KokoroEngine final : public Engine {
     // The cheap checks first, so that a missing file is reported before a slow model load.
     vocab_ = KokoroVocab::load(config);
     KokoroVoiceSet set = load_kokoro_voices(options.kokoro_voices);
-    for (const std::string& problem : set.problems)
-      std::fprintf(stderr, "lector worker (kokoro): voice skipped: %s\n", problem.c_str());
+    for (const std::string& problem : set.problems) log_line("voice skipped: " + problem);
     for (KokoroVoiceData& data : set.voices) {
       const Language* language = language_of(data.name);
       if (language == nullptr) {
-        std::fprintf(stderr,
-                     "lector worker (kokoro): voice %s skipped: its language letter '%c' is not "
-                     "one espeak-ng phonemizes for Kokoro\n",
-                     data.name.c_str(), data.name.empty() ? '?' : data.name[0]);
+        log_line("voice " + data.name +
+                 " skipped: its language is not one espeak-ng phonemizes as Kokoro was trained");
         continue;
       }
       VoiceInfo info;
@@ -164,6 +169,7 @@ class KokoroEngine final : public Engine {
     // model then shows as the engine's reason in /api/engines at start, and no user's first
     // request waits for the load.
     runtime_ = onnx::Runtime::load(options.onnxruntime, options.provider, options.threads);
+    log_line("ONNX Runtime " + runtime_->version() + " from " + runtime_->library());
     session_ = std::make_unique<onnx::Session>(runtime_, options.kokoro_model);
     // The first input is `input_ids` in the Kokoro-82M ONNX export, `tokens` in kokoro-onnx's
     // earlier ones.
