@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from harness import ServerTestCase, parse_wav
@@ -198,6 +199,26 @@ class KokoroArchiveTest(KokoroTestCase):
                 if payload["type"] == "done":
                     break
         self.check_audio(bytes(audio), text, "af_alpha")
+
+    def test_parallel_requests_each_get_their_own_audio(self):
+        texts = [("af_alpha", "First of four, in parallel."), ("bm_beta", "The second one, British."),
+                 ("af_alpha", "A third request. With two sentences."), ("bm_beta", "Fourth.")]
+        results = [None] * len(texts)
+
+        def one(i):
+            voice, text = texts[i]
+            status, _, body = self.server.tts({"text": text, "engine": "kokoro", "voice": voice,
+                                               "normalize": "0"})
+            results[i] = (status, body)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(texts))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for (voice, text), (status, body) in zip(texts, results):
+            self.assertEqual(status, 200, body[:300])
+            self.check_audio(parse_wav(body)[3], text, voice)
 
     def test_voices_are_the_archives_offered_ones(self):
         status, _, body = self.server.get_json("/voices?engine=kokoro")
