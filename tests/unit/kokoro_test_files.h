@@ -11,7 +11,9 @@ namespace lector::engine::neural::test {
 inline const char* const kOnnxRuntimeHint =
     "set LECTOR_ONNXRUNTIME to libonnxruntime.so.1, or run scripts/onnxruntime.sh";
 
-inline std::filesystem::path source_dir() { return LECTOR_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+  return LECTOR_SOURCE_DIR;
+}
 
 // The runtime library to load (LECTOR_ONNXRUNTIME, else the one scripts/onnxruntime.sh
 // fetched), or "" when there is none.
