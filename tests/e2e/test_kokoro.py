@@ -200,6 +200,17 @@ class KokoroArchiveTest(KokoroTestCase):
                     break
         self.check_audio(bytes(audio), text, "af_alpha")
 
+    def test_openai_route_gives_the_same_ids_at_24_khz(self):
+        text = "OpenAI's route, the same audio."
+        # pcm is 24 kHz on this route: Kokoro's own rate, so the samples are the model's.
+        for voice, expect in (("af_alpha", "af_alpha"), ("nova", "af_alpha"), ("onyx", "bm_beta")):
+            body = json.dumps({"model": "kokoro", "input": text, "voice": voice,
+                               "response_format": "pcm", "normalize": False}).encode()
+            status, headers, pcm = self.server.request(
+                "POST", "/v1/audio/speech", body=body, headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 200, pcm[:300])
+            self.check_audio(pcm, text, expect)
+
     def test_parallel_requests_each_get_their_own_audio(self):
         texts = [("af_alpha", "First of four, in parallel."), ("bm_beta", "The second one, British."),
                  ("af_alpha", "A third request. With two sentences."), ("bm_beta", "Fourth.")]
