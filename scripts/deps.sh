@@ -59,6 +59,8 @@ test_packages=(
   # tests/e2e/test_scaleout.py: two servers behind nginx (run as the test user, never as the
   # system service); tests/e2e/test_deploy_files.py: the Kubernetes manifests parsed
   nginx python3-yaml
+  # tests/neural/make_piper.py: the tiny Piper-shaped ONNX models of the neural engines' tests
+  python3-onnx python3-numpy
 )
 
 groups=("$@")

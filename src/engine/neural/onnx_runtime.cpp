@@ -27,7 +27,7 @@ void check(const OrtApi& api, OrtStatus* status, ErrorCode code, const std::stri
 // Candidates for --onnxruntime PATH: the file itself, or the usual names in a folder (the
 // versioned name first: that is what the official builds and the npm package carry).
 std::vector<std::string> library_candidates(const std::string& path) {
-  static const char* const kNames[] = {"libonnxruntime.so.1", "libonnxruntime.so"};
+  static constexpr const char* kNames[] = {"libonnxruntime.so.1", "libonnxruntime.so"};
   std::vector<std::string> out;
   if (path.empty()) {
     for (const char* name : kNames) out.emplace_back(name);
@@ -64,7 +64,8 @@ std::shared_ptr<Runtime> Runtime::load(const std::string& path, const std::strin
       rt->library_ = candidate;
       break;
     }
-    const char* why = dlerror();
+    // One thread loads the runtime (the worker's, at start-up).
+    const char* why = dlerror();  // NOLINT(concurrency-mt-unsafe)
     tried += (tried.empty() ? "" : "; ") + std::string(why != nullptr ? why : candidate);
   }
   if (rt->handle_ == nullptr) {

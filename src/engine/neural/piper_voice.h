@@ -29,7 +29,7 @@ struct PiperVoice {
 };
 
 // Parses NAME.onnx.json. Throws std::runtime_error saying what is missing or malformed.
-PiperVoice parse_piper_config(std::string_view json, const std::string& name,
+PiperVoice parse_piper_config(std::string_view text, const std::string& name,
                               const std::string& model_path);
 
 // The voices `voice` offers: one, or one per speaker named "NAME#SPEAKER".
