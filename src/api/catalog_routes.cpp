@@ -2,6 +2,7 @@
 // and statistics. Handlers run on network threads, any number at once.
 
 #include <cctype>
+#include <map>
 
 #include "api/dto.h"
 #include "api/routes.h"
@@ -77,9 +78,13 @@ void add_catalog_routes(RouteTable& routes, const sched::Scheduler& scheduler, D
 
   routes.add("/api/engines", {"GET"}, [&scheduler](const HttpRequest&) {
     const sched::SchedulerStats stats = scheduler.stats();
+    const std::map<std::string, std::string> unavailable = scheduler.unavailable_engines();
     json out = json::array();
-    for (const std::string& name : scheduler.configured_engines())
-      out.push_back(engine_json(name, scheduler.engine(name), stats));
+    for (const std::string& name : scheduler.configured_engines()) {
+      const auto it = unavailable.find(name);
+      out.push_back(engine_json(name, scheduler.engine(name), stats,
+                                it != unavailable.end() ? it->second : std::string()));
+    }
     return json_response(out);
   });
 

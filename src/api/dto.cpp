@@ -40,19 +40,33 @@ json voice_json(const sched::EngineInfo& e, const VoiceInfo& v) {
 }
 
 json engine_json(const std::string& name, const sched::EngineInfo* info,
-                 const sched::SchedulerStats& stats) {
-  std::size_t live = 0, total = 0;
+                 const sched::SchedulerStats& stats, const std::string& unavailable) {
+  std::size_t live = 0, total = 0, slots = 0, busy = 0;
   for (const auto& w : stats.workers) {
     if (w.engine != name) continue;
     ++total;
-    if (w.live()) ++live;
+    if (!w.live()) continue;
+    ++live;
+    slots += w.capacity;
+    busy += w.busy;
   }
-  json e = {
-      {"name", name}, {"available", info != nullptr}, {"workers", total}, {"workers_live", live}};
+  json e = {{"name", name},
+            {"available", info != nullptr},
+            {"status", info != nullptr        ? "available"
+                       : !unavailable.empty() ? "unavailable"
+                                              : "not_started"},
+            {"workers", total},
+            {"workers_live", live},
+            {"slots", slots},
+            {"slots_busy", busy}};
   if (info) {
     e["voices"] = info->voices.size();
     e["sample_rate"] = info->sample_rate;
     e["variants"] = info->variants;
+    e["parallel_jobs"] = info->caps.parallel_jobs;
+  } else if (!unavailable.empty()) {
+    e["reason"] = unavailable;
+    e["error"] = "engine '" + name + "' is unavailable: " + unavailable;
   } else {
     e["error"] = "no worker of this engine started; see the server log";
   }
@@ -61,12 +75,21 @@ json engine_json(const std::string& name, const sched::EngineInfo* info,
 
 json stats_json(const sched::SchedulerStats& s) {
   json workers = json::array();
-  for (const auto& w : s.workers)
-    workers.push_back({{"engine", w.engine},
-                       {"pid", w.pid},
-                       {"state", w.state},
-                       {"segments_done", w.segments_done}});
+  std::size_t slots = 0, busy = 0;
+  for (const auto& w : s.workers) {
+    json one = {{"engine", w.engine},     {"pid", w.pid},
+                {"state", w.state},       {"segments_done", w.segments_done},
+                {"capacity", w.capacity}, {"busy", w.busy}};
+    if (!w.unavailable.empty()) one["reason"] = w.unavailable;
+    workers.push_back(std::move(one));
+    if (w.live()) {
+      slots += w.capacity;
+      busy += w.busy;
+    }
+  }
   return {{"workers", workers},
+          {"slots", slots},
+          {"slots_busy", busy},
           {"requests_active", s.requests_active},
           {"requests_held", s.requests_held},
           {"segments_queued", s.segments_queued},

@@ -26,9 +26,10 @@ ParamLookup json_params(const nlohmann::json& object);
 // One voice of /api/voices (and /voices?detail=1).
 nlohmann::json voice_json(const sched::EngineInfo& engine, const VoiceInfo& voice);
 
-// One engine of /api/engines; `info` is null for an engine none of whose workers started.
+// One engine of /api/engines; `info` is null for an engine none of whose workers started, or
+// whose workers said it cannot serve (`unavailable` is then their reason).
 nlohmann::json engine_json(const std::string& name, const sched::EngineInfo* info,
-                           const sched::SchedulerStats& stats);
+                           const sched::SchedulerStats& stats, const std::string& unavailable = {});
 
 // OpenAI's error shape: {"error": {"message", "type", "param", "code"}}; `param` null when
 // empty.

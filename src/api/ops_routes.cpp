@@ -20,8 +20,12 @@ void add_ops_routes(RouteTable& routes, Api& api) {
     if (api.draining())
       return json_response({{"status", "draining"}, {"error", "server is shutting down"}}, 503);
     const sched::SchedulerStats stats = api.scheduler().stats();
+    // An engine that said it cannot serve (a neural engine without its runtime) stays so until
+    // the operator acts: it is reported, but it does not hold the server's other engines back.
+    const std::map<std::string, std::string> unavailable = api.scheduler().unavailable_engines();
     std::map<std::string, int> live;
-    for (const std::string& engine : api.scheduler().configured_engines()) live[engine] = 0;
+    for (const std::string& engine : api.scheduler().configured_engines())
+      if (unavailable.count(engine) == 0) live[engine] = 0;
     for (const sched::WorkerStatus& w : stats.workers)
       if (w.live() && live.count(w.engine) != 0) ++live[w.engine];
     nlohmann::json engines = nlohmann::json::object();
@@ -30,12 +34,16 @@ void add_ops_routes(RouteTable& routes, Api& api) {
       engines[engine] = n;
       if (n == 0) missing.push_back(engine);
     }
-    if (missing.empty()) return json_response({{"status", "ready"}, {"engines", engines}});
+    nlohmann::json off = nlohmann::json::object();
+    for (const auto& [engine, reason] : unavailable) off[engine] = reason;
+    if (missing.empty())
+      return json_response({{"status", "ready"}, {"engines", engines}, {"unavailable", off}});
     std::string list;
     for (const std::string& e : missing) list += (list.empty() ? "'" : ", '") + e + "'";
     return json_response({{"status", "not_ready"},
                           {"engines", engines},
                           {"not_ready", missing},
+                          {"unavailable", off},
                           {"error", "no live worker for engine " + list}},
                          503);
   });

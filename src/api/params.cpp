@@ -125,6 +125,12 @@ sched::SynthesisRequest resolve_request(const sched::Scheduler& scheduler, const
     if (colon != std::string::npos && scheduler.engine(voice_param->substr(0, colon))) {
       engine_of_voice = voice_param->substr(0, colon);
       voice_param = voice_param->substr(colon + 1);
+    } else if (colon != std::string::npos && !engine_param) {
+      const std::string reason = scheduler.unavailable_reason(voice_param->substr(0, colon));
+      if (!reason.empty())
+        throw bad_parameter("voice", "voice " + quote(*voice_param) + " is of engine '" +
+                                         voice_param->substr(0, colon) +
+                                         "', which is unavailable: " + reason);
     }
   }
   if (engine_param && engine_of_voice && *engine_param != *engine_of_voice)
@@ -134,7 +140,11 @@ sched::SynthesisRequest resolve_request(const sched::Scheduler& scheduler, const
                : engine_of_voice ? *engine_of_voice
                                  : defaults.engine();
   const sched::EngineInfo* info = scheduler.engine(req.engine);
-  if (!info) throw bad_parameter("engine", "unknown engine " + quote(req.engine));
+  if (!info) {
+    const std::string reason = scheduler.unavailable_reason(req.engine);
+    throw bad_parameter("engine", "unknown engine " + quote(req.engine) +
+                                      (reason.empty() ? "" : " (unavailable: " + reason + ")"));
+  }
   req.voice = voice_param ? *voice_param : defaults.voice(req.engine);
   // "en-us+f3" in a query string arrives as "en-us f3" when the client did not escape '+'.
   if (info->find_voice(req.voice) == nullptr && req.voice.find('+') == std::string::npos) {

@@ -78,6 +78,11 @@ ServerMetrics::ServerMetrics()
                                    "Segments waiting for a worker, over all requests.")),
       workers_alive_(registry_.gauge("lector_workers_alive",
                                      "Worker processes able to take work, by engine.", {"engine"})),
+      worker_slots_(registry_.gauge("lector_worker_slots",
+                                    "Syntheses the live workers can run at once, by engine.",
+                                    {"engine"})),
+      worker_slots_busy_(registry_.gauge("lector_worker_slots_busy",
+                                         "Worker slots holding a job, by engine.", {"engine"})),
       worker_restarts_(registry_.counter("lector_worker_restarts_total",
                                          "Worker processes lost (crashed, hung, killed) and "
                                          "replaced, by engine.",
@@ -137,8 +142,17 @@ std::string ServerMetrics::render(const sched::SchedulerStats& s, bool draining)
   queue_depth_.get().set(static_cast<double>(s.segments_queued));
   std::map<std::string, int> alive;
   for (const auto& [engine, counters] : s.engines) alive[engine];
-  for (const sched::WorkerStatus& w : s.workers) alive[w.engine] += w.live() ? 1 : 0;
-  for (const auto& [engine, n] : alive) workers_alive_.with({engine}).set(n);
+  std::map<std::string, std::size_t> slots, busy;
+  for (const sched::WorkerStatus& w : s.workers) {
+    alive[w.engine] += w.live() ? 1 : 0;
+    slots[w.engine] += w.live() ? w.capacity : 0;
+    busy[w.engine] += w.live() ? w.busy : 0;
+  }
+  for (const auto& [engine, n] : alive) {
+    workers_alive_.with({engine}).set(n);
+    worker_slots_.with({engine}).set(static_cast<double>(slots[engine]));
+    worker_slots_busy_.with({engine}).set(static_cast<double>(busy[engine]));
+  }
   // Every engine with workers gets its series, at 0 before anything happened.
   for (const auto& [engine, n] : alive) {
     const auto it = s.engines.find(engine);

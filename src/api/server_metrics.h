@@ -45,6 +45,8 @@ class ServerMetrics {
   obs::Family<obs::Gauge>& in_flight_;
   obs::Family<obs::Gauge>& queue_depth_;
   obs::Family<obs::Gauge>& workers_alive_;
+  obs::Family<obs::Gauge>& worker_slots_;
+  obs::Family<obs::Gauge>& worker_slots_busy_;
   obs::Family<obs::Counter>& worker_restarts_;
   obs::Family<obs::Counter>& cache_hits_;
   obs::Family<obs::Counter>& cache_misses_;

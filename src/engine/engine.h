@@ -1,7 +1,10 @@
 #pragma once
-// The engine interface. Engines are created and called only inside a worker process, on the
-// worker's main thread (see worker/worker_main.cpp); nothing in the server process includes
-// an engine library.
+// The engine interface. Engines are created and called only inside a worker process (see
+// worker/worker_main.cpp); nothing in the server process includes an engine library. An engine
+// is created on the worker's main thread. With capabilities().parallel_jobs == 1 it is also
+// called there, one synthesis at a time; with parallel_jobs = N > 1 the worker calls
+// synthesize() from N job threads at once (each with its own sink) while its main thread reads
+// the server's frames, and the other members only from the main thread before the first job.
 
 #include <cstdint>
 #include <memory>

@@ -117,7 +117,20 @@ class Generator {
   std::vector<std::int16_t> buffer_;
 };
 
+constexpr long kMaxParallelJobs = 64;
+
 }  // namespace
+
+ToneEngine::ToneEngine() {
+  if (const char* jobs = std::getenv("LECTOR_TONE_JOBS")) {
+    const std::string_view s(jobs);
+    long n = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && end == s.data() + s.size() && n >= 1 && n <= kMaxParallelJobs)
+      parallel_jobs_ = static_cast<int>(n);
+  }
+  if (const char* reason = std::getenv("LECTOR_TONE_UNAVAILABLE")) unavailable_ = reason;
+}
 
 std::vector<VoiceInfo> ToneEngine::voices() const {
   return {

@@ -18,8 +18,16 @@
 //   [fail]        fails the synthesis (lector::Error kEngineFailed)
 // MS is 0..600000. Anything else in brackets is ordinary text.
 //
-// Like every engine it is created and called on the worker's main thread; it holds no state
-// between calls besides its voice list.
+// Two environment variables, read once when the engine is created (workers inherit the
+// server's environment), exercise the plumbing of the neural engines:
+//   LECTOR_TONE_JOBS=N         capabilities().parallel_jobs = N (1..64): the worker runs N
+//                              syntheses at once on threads, and the scheduler gives it N slots
+//   LECTOR_TONE_UNAVAILABLE=R  unavailable() returns R: the worker announces no voices and the
+//                              reason R, as a neural engine without its runtime does
+// Anything else in them (not a number in range, an empty reason) is ignored.
+//
+// synthesize() keeps its state on the stack and reads only constant members, so any number of
+// threads may call it at once.
 
 #include <string>
 #include <vector>
@@ -30,6 +38,7 @@ namespace lector::engine {
 
 class ToneEngine final : public Engine {
  public:
+  ToneEngine();
   std::string name() const override { return "tone"; }
   int sample_rate() const override { return 16000; }
   std::vector<VoiceInfo> voices() const override;
@@ -39,10 +48,16 @@ class ToneEngine final : public Engine {
     return {.word_timings = true,
             .text_as_written = true,
             .default_workers = 0,
-            .memory_mb_per_worker = 17};
+            .memory_mb_per_worker = 17,
+            .parallel_jobs = parallel_jobs_};
   }
+  std::string unavailable() const override { return unavailable_; }
   bool synthesize(const std::string& voice, const SynthParams& params, std::string_view text,
                   AudioSink& sink) override;
+
+ private:
+  int parallel_jobs_ = 1;
+  std::string unavailable_;
 };
 
 }  // namespace lector::engine

@@ -136,10 +136,10 @@ CachedSegment Request::on_done(std::size_t index) {
   return full;
 }
 
-bool Request::on_lost(std::size_t index) {
+bool Request::on_lost(std::size_t index, bool blamed) {
   Segment& seg = segments_[index];
   --running_;
-  if (++seg.attempts >= 2) return false;
+  if (blamed && ++seg.attempts >= 2) return false;
   // Whatever the client already heard of this segment is skipped in the retry's output, so
   // nothing plays twice.
   seg.state = SegmentState::kPending;

@@ -83,7 +83,8 @@ class Request {
   CachedSegment on_done(std::size_t index);
   // The worker running it died. Returns false when the segment had already failed once (the
   // request should fail); else it is pending again and its retry skips what was delivered.
-  bool on_lost(std::size_t index);
+  // A segment not `blamed` (its worker was killed for another job) never uses up its retry.
+  bool on_lost(std::size_t index, bool blamed = true);
   // A worker stopped running the segment without finishing it (cancelled).
   void on_abandoned(std::size_t index);
 

@@ -52,10 +52,11 @@ void Scheduler::start() {
   thread_ = std::thread([this] { loop(); });
 
   std::unique_lock lock(snapshot_mu_);
-  started_cv_.wait_for(lock, config_.startup_timeout,
-                       [this] { return catalog_->size() == config_.workers.size(); });
+  started_cv_.wait_for(lock, config_.startup_timeout, [this] {
+    return catalog_->size() + unavailable_.size() == config_.workers.size();
+  });
   for (const auto& [engine, count] : config_.workers) {
-    if (catalog_->engine(engine) == nullptr)
+    if (catalog_->engine(engine) == nullptr && unavailable_.count(engine) == 0)
       obs::log_error("engine {}: no worker started within {} ms; engine disabled", engine,
                      config_.startup_timeout.count());
   }
@@ -91,6 +92,17 @@ std::vector<std::string> Scheduler::configured_engines() const {
   return out;
 }
 
+std::map<std::string, std::string> Scheduler::unavailable_engines() const {
+  std::lock_guard lock(snapshot_mu_);
+  return unavailable_;
+}
+
+std::string Scheduler::unavailable_reason(const std::string& engine) const {
+  std::lock_guard lock(snapshot_mu_);
+  const auto it = unavailable_.find(engine);
+  return it == unavailable_.end() ? std::string() : it->second;
+}
+
 bool Scheduler::ready(const std::string& engine) const {
   const SchedulerStats s = stats();
   return std::any_of(s.workers.begin(), s.workers.end(),
@@ -104,8 +116,11 @@ RequestHandle Scheduler::submit(SynthesisRequest spec) {
     throw Error(ErrorCode::kShuttingDown, "server is shutting down; retry on another instance");
   const std::shared_ptr<const Catalog> catalog = this->catalog();
   const EngineInfo* engine = catalog->engine(spec.engine);
-  if (engine == nullptr)
-    throw Error(ErrorCode::kUnavailable, "engine '" + spec.engine + "' is not running");
+  if (engine == nullptr) {
+    const std::string reason = unavailable_reason(spec.engine);
+    throw Error(ErrorCode::kUnavailable, "engine '" + spec.engine + "' is not running" +
+                                             (reason.empty() ? "" : ": " + reason));
+  }
   const VoiceInfo* voice = engine->find_voice(spec.voice);
   if (voice == nullptr)
     throw Error(ErrorCode::kBadParameter, "unknown voice '" + spec.voice + "'", "voice");
@@ -276,23 +291,29 @@ Request* Scheduler::find(std::uint64_t id) {
 
 void Scheduler::on_frame(Worker& w, const worker::FrameView& frame) {
   switch (frame.type) {
-    case FrameType::kHello:
+    case FrameType::kHello: {
       if (w.state != WorkerState::kStarting) throw Error(ErrorCode::kInternal, "second hello");
-      w.state = WorkerState::kIdle;
+      worker::Hello hello = worker::decode_hello(frame.payload);
       w.deadline = Clock::time_point::max();
-      on_hello(w, worker::decode_hello(frame.payload));
+      w.capacity = static_cast<std::size_t>(hello.caps.parallel_jobs);
+      w.unavailable = hello.unavailable;
+      w.state = w.unavailable.empty() ? WorkerState::kIdle : WorkerState::kUnavailable;
+      on_hello(w, std::move(hello));
       return;
+    }
     case FrameType::kAudio: {
       std::string_view pcm;
       const std::uint64_t job = worker::decode_audio(frame.payload, pcm);
-      if (w.state != WorkerState::kBusy || job != w.job_id) return;  // a cancelled job's tail
-      if (Request* r = find(w.request_id)) r->on_audio(w.segment, pcm);
+      const WorkerJob* j = w.job(job);
+      if (j == nullptr || j->cancelling) return;  // a cancelled job's tail
+      if (Request* r = find(j->request_id)) r->on_audio(j->segment, pcm);
       return;
     }
     case FrameType::kMark: {
       const worker::WordMark mark = worker::decode_mark(frame.payload);
-      if (w.state != WorkerState::kBusy || mark.job_id != w.job_id) return;
-      if (Request* r = find(w.request_id)) r->on_word(w.segment, mark);
+      const WorkerJob* j = w.job(mark.job_id);
+      if (j == nullptr || j->cancelling) return;
+      if (Request* r = find(j->request_id)) r->on_word(j->segment, mark);
       return;
     }
     case FrameType::kDone:
@@ -306,25 +327,24 @@ void Scheduler::on_frame(Worker& w, const worker::FrameView& frame) {
         job = e.job_id;
         error = std::move(e.message);
       }
-      if (!w.has_job() || job != w.job_id)
+      if (w.job(job) == nullptr)
         throw Error(ErrorCode::kInternal, "done for a job it does not run");
-      const bool was_busy = w.state == WorkerState::kBusy;
-      pool_.job_finished(w);
-      Request* r = find(w.request_id);
+      const WorkerJob done = pool_.job_finished(w, job);
+      Request* r = find(done.request_id);
       if (r == nullptr) return;
-      if (!was_busy || r->cancelled()) {
-        r->on_abandoned(w.segment);
+      if (done.cancelling || r->cancelled()) {
+        r->on_abandoned(done.segment);
         settle(*r);
       } else if (!error.empty()) {
-        r->on_abandoned(w.segment);
-        fail_request(*r, "segment " + std::to_string(w.segment) + " failed: " + error);
+        r->on_abandoned(done.segment);
+        fail_request(*r, "segment " + std::to_string(done.segment) + " failed: " + error);
       } else {
         ++counters_.segments_done;
         ++counters_.engines[r->spec().engine].segments_done;
-        CachedSegment full = r->on_done(w.segment);
+        CachedSegment full = r->on_done(done.segment);
         if (cache_.enabled() && !full.pcm.empty())
           cache_.insert(SynthesisCache::key(r->spec().engine, r->spec().voice, r->spec().params,
-                                            r->text(w.segment)),
+                                            r->text(done.segment)),
                         std::move(full));
         settle(*r);
       }
@@ -338,6 +358,14 @@ void Scheduler::on_frame(Worker& w, const worker::FrameView& frame) {
 void Scheduler::on_hello(Worker& w, worker::Hello hello) {
   std::lock_guard lock(snapshot_mu_);
   if (catalog_->engine(w.engine) != nullptr) return;
+  if (!hello.unavailable.empty()) {
+    // Said once per engine: its workers stay up (and are not respawned), unused.
+    if (unavailable_.emplace(w.engine, hello.unavailable).second) {
+      obs::log_warn("engine {}: unavailable: {}", w.engine, hello.unavailable);
+      started_cv_.notify_all();
+    }
+    return;
+  }
   std::size_t pool = pool_.count(w.engine);
   if (config_.workers.at(w.engine) == SchedulerConfig::kEngineDefault) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -346,8 +374,9 @@ void Scheduler::on_hello(Worker& w, worker::Hello hello) {
                                    : cores;
     for (; pool < wanted; ++pool) grow_.push_back(w.engine);
   }
-  obs::log_info("engine {}: {} voices at {} Hz, {} worker(s) of about {} MB", w.engine,
-                hello.voices.size(), hello.sample_rate, pool, hello.caps.memory_mb_per_worker);
+  obs::log_info("engine {}: {} voices at {} Hz, {} worker(s) of about {} MB, {} job(s) each",
+                w.engine, hello.voices.size(), hello.sample_rate, pool,
+                hello.caps.memory_mb_per_worker, hello.caps.parallel_jobs);
   auto info = std::make_shared<EngineInfo>();
   info->name = w.engine;
   info->sample_rate = hello.sample_rate;
@@ -358,22 +387,27 @@ void Scheduler::on_hello(Worker& w, worker::Hello hello) {
   started_cv_.notify_all();
 }
 
-void Scheduler::on_lost(Worker& w, WorkerState had, const char* why) {
+void Scheduler::on_lost(Worker& w, std::vector<WorkerJob> jobs, std::uint64_t culprit,
+                        const char* why) {
   ++counters_.worker_restarts;
   ++counters_.engines[w.engine].worker_restarts;
-  if (had != WorkerState::kBusy && had != WorkerState::kCancelling) return;
-  Request* r = find(w.request_id);
-  if (r == nullptr) return;
-  if (had == WorkerState::kCancelling || r->cancelled()) {
-    r->on_abandoned(w.segment);
-    settle(*r);
-    return;
+  for (const WorkerJob& j : jobs) {
+    Request* r = find(j.request_id);
+    if (r == nullptr) continue;
+    if (j.cancelling || r->cancelled()) {
+      r->on_abandoned(j.segment);
+      settle(*r);
+      continue;
+    }
+    // A job that shared the worker with the one it was killed for did nothing wrong: it runs
+    // again without using up its retry.
+    const bool blamed = culprit == 0 || j.job_id == culprit;
+    if (!r->on_lost(j.segment, blamed)) {
+      fail_request(*r, "segment " + std::to_string(j.segment) + " failed twice: worker " + why);
+      continue;
+    }
+    ++counters_.segments_retried;
   }
-  if (!r->on_lost(w.segment)) {
-    fail_request(*r, "segment " + std::to_string(w.segment) + " failed twice: worker " + why);
-    return;
-  }
-  ++counters_.segments_retried;
 }
 
 void Scheduler::fail_request(Request& r, const std::string& message) {
@@ -385,8 +419,14 @@ void Scheduler::fail_request(Request& r, const std::string& message) {
 
 void Scheduler::cancel_request(Request& r) {
   r.set_cancelled();
-  for (const auto& w : pool_.workers())
-    if (w->state == WorkerState::kBusy && w->request_id == r.id()) pool_.cancel_job(*w);
+  std::vector<std::uint64_t> ids;
+  for (const auto& w : pool_.workers()) {
+    ids.clear();
+    for (const WorkerJob& j : w->jobs)
+      if (!j.cancelling && j.request_id == r.id()) ids.push_back(j.job_id);
+    // By id: a failed send loses the worker, which empties its jobs.
+    for (const std::uint64_t id : ids) pool_.cancel_job(*w, id);
+  }
   settle(r);
 }
 
@@ -427,34 +467,49 @@ void Scheduler::serve_from_cache() {
   }
 }
 
+// Fills free slots, the least loaded worker first (so jobs spread over processes before they
+// share one); each slot takes what start_one() finds for its engine.
 void Scheduler::dispatch() {
   if (requests_.empty()) return;
-  for (const auto& w : pool_.workers()) {
-    if (w->state != WorkerState::kIdle) continue;
-    // Pass 1: the head segment of some request (its listener is waiting for it).
-    // Pass 2: look-ahead segments. Both passes go round-robin from the request served last.
-    bool started = false;
-    for (int pass = 0; pass < 2 && !started; ++pass) {
-      auto it = requests_.upper_bound(rr_cursor_);
-      for (std::size_t k = 0; k < requests_.size() && !started; ++k, ++it) {
-        if (it == requests_.end()) it = requests_.begin();
-        Request& r = it->second;
-        if (r.cancelled() || r.spec().engine != w->engine) continue;
-        const std::optional<std::size_t> index = r.next_to_run(pass == 0);
-        if (!index) continue;
-        worker::SynthesizeJob job;
-        job.job_id = next_job_id_++;
-        job.voice = r.spec().voice;
-        job.params = r.spec().params;
-        job.text = r.text(*index);
-        r.started(*index);
-        r.sink().mark_dispatched();
-        rr_cursor_ = r.id();
-        started = true;
-        pool_.start_job(*w, job, r.id(), *index, Clock::now() + config_.segment_timeout);
-      }
+  std::vector<std::string> exhausted;  // engines with nothing more to run
+  for (;;) {
+    Worker* best = nullptr;
+    for (const auto& w : pool_.workers()) {
+      if (!w->has_free_slot()) continue;
+      if (std::find(exhausted.begin(), exhausted.end(), w->engine) != exhausted.end()) continue;
+      // Load as a fraction of capacity, compared without division.
+      if (best == nullptr || w->jobs.size() * best->capacity < best->jobs.size() * w->capacity)
+        best = w.get();
+    }
+    if (best == nullptr) return;
+    if (!start_one(*best)) exhausted.push_back(best->engine);
+  }
+}
+
+// Pass 1: the head segment of some request (its listener is waiting for it). Pass 2:
+// look-ahead segments. Both passes go round-robin from the request served last.
+bool Scheduler::start_one(Worker& w) {
+  for (int pass = 0; pass < 2; ++pass) {
+    auto it = requests_.upper_bound(rr_cursor_);
+    for (std::size_t k = 0; k < requests_.size(); ++k, ++it) {
+      if (it == requests_.end()) it = requests_.begin();
+      Request& r = it->second;
+      if (r.cancelled() || r.spec().engine != w.engine) continue;
+      const std::optional<std::size_t> index = r.next_to_run(pass == 0);
+      if (!index) continue;
+      worker::SynthesizeJob job;
+      job.job_id = next_job_id_++;
+      job.voice = r.spec().voice;
+      job.params = r.spec().params;
+      job.text = r.text(*index);
+      r.started(*index);
+      r.sink().mark_dispatched();
+      rr_cursor_ = r.id();
+      pool_.start_job(w, job, r.id(), *index, Clock::now() + config_.segment_timeout);
+      return true;
     }
   }
+  return false;
 }
 
 void Scheduler::publish_stats(std::uint64_t answers) {
@@ -466,7 +521,8 @@ void Scheduler::publish_stats(std::uint64_t answers) {
   s->requests_held = requests_.size();
   for (const auto& [id, r] : requests_) s->segments_queued += r.pending();
   for (const auto& w : pool_.workers())
-    s->workers.push_back({w->engine, w->proc.pid, to_string(w->state), w->segments_done});
+    s->workers.push_back({w->engine, w->proc.pid, to_string(w->state), w->segments_done,
+                          w->capacity, w->jobs.size(), w->unavailable});
   std::lock_guard lock(snapshot_mu_);
   stats_ = std::move(s);
   stats_answered_ = answers;

@@ -48,9 +48,12 @@ struct SchedulerConfig {
 struct WorkerStatus {
   std::string engine;
   int pid = -1;
-  std::string state;  // starting, idle, busy, cancelling, dead
-  bool live() const { return state != "dead" && state != "starting"; }
+  std::string state;  // starting, idle, busy, cancelling, unavailable, dead
+  bool live() const { return state != "dead" && state != "starting" && state != "unavailable"; }
   std::uint64_t segments_done = 0;
+  std::size_t capacity = 1;  // slots: jobs it runs at once (Capabilities::parallel_jobs)
+  std::size_t busy = 0;      // slots holding a job (running or being cancelled)
+  std::string unavailable;   // why it cannot serve, when state is "unavailable"
 };
 
 // Counts of one engine, kept by the loop.
@@ -106,6 +109,10 @@ class Scheduler final : private WorkerPool::Listener {
   std::vector<EngineInfo> engines() const;
   std::vector<std::string> configured_engines() const;
   bool ready(const std::string& engine) const;  // has at least one live worker
+  // Engines whose workers started but said they cannot serve (Engine::unavailable), with the
+  // reason; they are not in the catalog.
+  std::map<std::string, std::string> unavailable_engines() const;
+  std::string unavailable_reason(const std::string& engine) const;  // empty when none
 
   // Queues a request. Throws Error(kShuttingDown) once begin_drain() ran,
   // Error(kUnavailable) for an engine that is not running,
@@ -147,7 +154,8 @@ class Scheduler final : private WorkerPool::Listener {
   void run_loop();
   void apply(Command& command);
   void on_frame(Worker& w, const worker::FrameView& frame) override;
-  void on_lost(Worker& w, WorkerState had, const char* why) override;
+  void on_lost(Worker& w, std::vector<WorkerJob> jobs, std::uint64_t culprit,
+               const char* why) override;
   void on_hello(Worker& w, worker::Hello hello);
   Request* find(std::uint64_t id);
   void fail_request(Request& r, const std::string& message);
@@ -155,6 +163,7 @@ class Scheduler final : private WorkerPool::Listener {
   void settle(Request& r);  // erases a request that is complete, or cancelled and idle
   void serve_from_cache();
   void dispatch();
+  bool start_one(Worker& w);  // starts a job of w's engine on w, if one is waiting
   // After a burst, the network threads' malloc arenas keep the freed buffers of finished
   // requests (tens of MiB after 128 clients); once no request has been held for a second,
   // malloc_trim returns them. Returns how long the loop may sleep before it should look again.
@@ -183,6 +192,7 @@ class Scheduler final : private WorkerPool::Listener {
   std::uint64_t stats_answered_ = 0;
   bool running_ = false;  // the loop thread is running
   std::shared_ptr<const Catalog> catalog_ = std::make_shared<Catalog>();
+  std::map<std::string, std::string> unavailable_;  // engine -> reason
   std::shared_ptr<const SchedulerStats> stats_ = std::make_shared<SchedulerStats>();
 
   // Loop thread only (and start()/stop() while the loop is not running).

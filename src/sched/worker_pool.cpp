@@ -21,10 +21,25 @@ const char* to_string(WorkerState state) noexcept {
       return "busy";
     case WorkerState::kCancelling:
       return "cancelling";
+    case WorkerState::kUnavailable:
+      return "unavailable";
     case WorkerState::kDead:
       return "dead";
   }
   return "dead";
+}
+
+WorkerJob* Worker::job(std::uint64_t job_id) {
+  for (WorkerJob& j : jobs)
+    if (j.job_id == job_id) return &j;
+  return nullptr;
+}
+
+Worker::Clock::time_point Worker::next_deadline() const {
+  if (state == WorkerState::kStarting) return deadline;
+  Clock::time_point t = Clock::time_point::max();
+  for (const WorkerJob& j : jobs) t = std::min(t, j.deadline);
+  return t;
 }
 
 WorkerPool::WorkerPool(WorkerPoolConfig config, Spawner spawner, Listener& listener)
@@ -49,6 +64,9 @@ std::size_t WorkerPool::count(const std::string& engine) const {
 void WorkerPool::spawn(Worker& w) {
   w.in = worker::FrameBuffer();
   w.out.clear();
+  w.jobs.clear();
+  w.capacity = 1;
+  w.unavailable.clear();
   try {
     w.proc = spawner_(w.engine);
     w.state = WorkerState::kStarting;
@@ -126,62 +144,81 @@ void WorkerPool::send(Worker& w, const std::string& frame) {
 
 void WorkerPool::tick(Clock::time_point now) {
   for (auto& w : workers_) {
-    if (w->state == WorkerState::kDead && w->respawn_at <= now) {
-      spawn(*w);
-    } else if (w->state != WorkerState::kDead && w->state != WorkerState::kIdle &&
-               w->deadline <= now) {
-      lose(*w,
-           w->state == WorkerState::kStarting ? "did not start in time" : "missed its deadline");
+    if (w->state == WorkerState::kDead) {
+      if (w->respawn_at <= now) spawn(*w);
+      continue;
+    }
+    if (w->state == WorkerState::kStarting) {
+      if (w->deadline <= now) lose(*w, "did not start in time");
+      continue;
+    }
+    for (const WorkerJob& j : w->jobs) {
+      if (j.deadline > now) continue;
+      lose(*w, j.cancelling ? "did not stop a cancelled job in time" : "missed its deadline",
+           j.job_id);
+      break;
     }
   }
 }
 
 Worker::Clock::time_point WorkerPool::next_timer() const {
   Clock::time_point t = Clock::time_point::max();
-  for (const auto& w : workers_) {
-    if (w->state == WorkerState::kDead)
-      t = std::min(t, w->respawn_at);
-    else if (w->state != WorkerState::kIdle)
-      t = std::min(t, w->deadline);
-  }
+  for (const auto& w : workers_)
+    t = std::min(t, w->state == WorkerState::kDead ? w->respawn_at : w->next_deadline());
   return t;
+}
+
+void WorkerPool::update_state(Worker& w) {
+  if (!w.live()) return;
+  const bool running =
+      std::any_of(w.jobs.begin(), w.jobs.end(), [](const WorkerJob& j) { return !j.cancelling; });
+  w.state = running          ? WorkerState::kBusy
+            : w.jobs.empty() ? WorkerState::kIdle
+                             : WorkerState::kCancelling;
 }
 
 void WorkerPool::start_job(Worker& w, const worker::SynthesizeJob& job, std::uint64_t request_id,
                            std::size_t segment, Clock::time_point deadline) {
   std::string frame;
   worker::encode(job, frame);
-  w.job_id = job.job_id;
-  w.request_id = request_id;
-  w.segment = segment;
-  w.state = WorkerState::kBusy;
-  w.deadline = deadline;
+  w.jobs.push_back(WorkerJob{job.job_id, request_id, segment, deadline, false});
+  update_state(w);
   send(w, frame);
 }
 
-void WorkerPool::cancel_job(Worker& w) {
-  if (w.state != WorkerState::kBusy) return;
+void WorkerPool::cancel_job(Worker& w, std::uint64_t job_id) {
+  WorkerJob* j = w.job(job_id);
+  if (j == nullptr || j->cancelling) return;
   std::string frame;
-  worker::encode(worker::Cancel{w.job_id}, frame);
-  w.state = WorkerState::kCancelling;
-  w.deadline = std::min(w.deadline, Clock::now() + config_.cancel_grace);
+  worker::encode(worker::Cancel{job_id}, frame);
+  j->cancelling = true;
+  j->deadline = std::min(j->deadline, Clock::now() + config_.cancel_grace);
+  update_state(w);
   send(w, frame);
 }
 
-void WorkerPool::job_finished(Worker& w) {
-  w.state = WorkerState::kIdle;
-  w.deadline = Clock::time_point::max();
+WorkerJob WorkerPool::job_finished(Worker& w, std::uint64_t job_id) {
+  WorkerJob done;
+  const auto it = std::find_if(w.jobs.begin(), w.jobs.end(),
+                               [&](const WorkerJob& j) { return j.job_id == job_id; });
+  if (it != w.jobs.end()) {
+    done = *it;
+    w.jobs.erase(it);
+  }
   w.failures = 0;
   ++w.segments_done;
+  update_state(w);
+  return done;
 }
 
-void WorkerPool::lose(Worker& w, const char* why) {
+void WorkerPool::lose(Worker& w, const char* why, std::uint64_t culprit) {
   if (w.state == WorkerState::kDead) return;
-  const WorkerState had = w.state;
   obs::log_warn("engine {}: worker {} {}", w.engine, w.proc.pid, why);
   stop_worker(w.proc);
   w.state = WorkerState::kDead;
   w.out.clear();
+  std::vector<WorkerJob> jobs = std::move(w.jobs);
+  w.jobs.clear();
   ++w.restarts;
   // Back off only when workers die without doing any work (a broken engine), so a killed
   // worker comes back at once but a crash loop does not spin.
@@ -189,7 +226,7 @@ void WorkerPool::lose(Worker& w, const char* why) {
   w.respawn_at = Clock::now() + (f == 0 ? std::chrono::milliseconds(0)
                                         : std::chrono::milliseconds(100 << (f - 1)));
   ++w.failures;
-  listener_.on_lost(w, had, why);
+  listener_.on_lost(w, std::move(jobs), culprit, why);
 }
 
 void WorkerPool::stop_all() {

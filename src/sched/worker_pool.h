@@ -20,8 +20,20 @@
 
 namespace lector::sched {
 
-enum class WorkerState { kStarting, kIdle, kBusy, kCancelling, kDead };
+// kIdle, kBusy and kCancelling are a live worker's load: no job, some job running, only jobs
+// being cancelled. kUnavailable: it said hello with a reason it cannot serve; it gets no jobs.
+enum class WorkerState { kStarting, kIdle, kBusy, kCancelling, kUnavailable, kDead };
 const char* to_string(WorkerState state) noexcept;
+
+// One job a worker holds (one of its slots).
+struct WorkerJob {
+  using Clock = std::chrono::steady_clock;
+  std::uint64_t job_id = 0;
+  std::uint64_t request_id = 0;
+  std::size_t segment = 0;
+  Clock::time_point deadline = Clock::time_point::max();
+  bool cancelling = false;
+};
 
 struct Worker {
   using Clock = std::chrono::steady_clock;
@@ -30,18 +42,25 @@ struct Worker {
   WorkerState state = WorkerState::kDead;
   worker::FrameBuffer in;
   std::string out;  // frames not yet written to the socket
-  std::uint64_t job_id = 0;
-  std::uint64_t request_id = 0;
-  std::size_t segment = 0;
-  Clock::time_point deadline = Clock::time_point::max();
+  // Jobs it runs at once (Capabilities::parallel_jobs from its Hello; 1 until then).
+  std::size_t capacity = 1;
+  std::vector<WorkerJob> jobs;  // at most `capacity`
+  std::string unavailable;      // its Hello's reason, when state is kUnavailable
+  Clock::time_point deadline = Clock::time_point::max();  // of its start-up
   Clock::time_point respawn_at{};
   int failures = 0;  // consecutive starts that never completed a job
   std::uint64_t segments_done = 0;
   std::uint64_t restarts = 0;
 
-  bool live() const { return state != WorkerState::kDead && state != WorkerState::kStarting; }
-  // A job is on it (running or being cancelled).
-  bool has_job() const { return state == WorkerState::kBusy || state == WorkerState::kCancelling; }
+  bool live() const {
+    return state != WorkerState::kDead && state != WorkerState::kStarting &&
+           state != WorkerState::kUnavailable;
+  }
+  bool has_job() const { return !jobs.empty(); }
+  bool has_free_slot() const { return live() && jobs.size() < capacity; }
+  WorkerJob* job(std::uint64_t job_id);
+  // The earliest deadline it must meet: start-up, or its jobs'.
+  Clock::time_point next_deadline() const;
 };
 
 struct WorkerPoolConfig {
@@ -61,9 +80,12 @@ class WorkerPool {
   struct Listener {
     virtual ~Listener() = default;
     virtual void on_frame(Worker& w, const worker::FrameView& frame) = 0;
-    // The worker died, was killed or broke the protocol. `had` is the state it was in; a job
-    // it held (kBusy or kCancelling) is lost. It is respawned by the pool.
-    virtual void on_lost(Worker& w, WorkerState had, const char* why) = 0;
+    // The worker died, was killed or broke the protocol; every job it held is in `jobs`. When
+    // it was killed for one job (a missed deadline or cancel grace), `culprit` is that job's
+    // id and the others did nothing wrong; 0 when the fault cannot be pinned on one job. It
+    // is respawned by the pool.
+    virtual void on_lost(Worker& w, std::vector<WorkerJob> jobs, std::uint64_t culprit,
+                         const char* why) = 0;
   };
 
   WorkerPool(WorkerPoolConfig config, Spawner spawner, Listener& listener);
@@ -84,15 +106,17 @@ class WorkerPool {
   void tick(Clock::time_point now);
   Clock::time_point next_timer() const;
 
-  // Sends a job to an idle worker; it must finish before `deadline`.
+  // Sends a job to a worker with a free slot; it must finish before `deadline`.
   void start_job(Worker& w, const worker::SynthesizeJob& job, std::uint64_t request_id,
                  std::size_t segment, Clock::time_point deadline);
-  // Asks a busy worker to stop its job; it is killed if it has not answered within the grace.
-  void cancel_job(Worker& w);
-  // The worker's job ended with Done or Error: it is idle again.
-  void job_finished(Worker& w);
-  // Treats the worker as lost (protocol violation): kills it and tells the listener.
-  void lose(Worker& w, const char* why);
+  // Asks a worker to stop a running job; it is killed if the job has not ended within the
+  // grace.
+  void cancel_job(Worker& w, std::uint64_t job_id);
+  // The job ended with Done or Error: its slot is free again. Returns what it was.
+  WorkerJob job_finished(Worker& w, std::uint64_t job_id);
+  // Treats the worker as lost (protocol violation, or a fault of job `culprit`): kills it and
+  // tells the listener.
+  void lose(Worker& w, const char* why, std::uint64_t culprit = 0);
 
   // Kills and reaps every worker.
   void stop_all();
@@ -102,6 +126,7 @@ class WorkerPool {
   void read(Worker& w);
   void write(Worker& w);
   void send(Worker& w, const std::string& frame);
+  void update_state(Worker& w);
 
   WorkerPoolConfig config_;
   Spawner spawner_;

@@ -123,6 +123,9 @@ void encode(const Hello& m, std::string& out) {
   w.u8(static_cast<std::uint8_t>((m.caps.word_timings ? 1 : 0) | (m.caps.text_as_written ? 2 : 0)));
   w.u32(static_cast<std::uint32_t>(m.caps.default_workers));
   w.u32(static_cast<std::uint32_t>(m.caps.memory_mb_per_worker));
+  // Added after the fields above, which keep their layout.
+  w.u32(static_cast<std::uint32_t>(m.caps.parallel_jobs));
+  w.str(m.unavailable);
 }
 
 void encode(const SynthesizeJob& m, std::string& out) {
@@ -209,6 +212,11 @@ Hello decode_hello(std::string_view payload) {
   if (workers > 4096 || memory > (1u << 20)) throw malformed("capabilities");
   m.caps.default_workers = static_cast<int>(workers);
   m.caps.memory_mb_per_worker = static_cast<int>(memory);
+  const std::uint32_t jobs = r.u32();
+  if (jobs < 1 || jobs > static_cast<std::uint32_t>(kMaxParallelJobs))
+    throw malformed("parallel jobs");
+  m.caps.parallel_jobs = static_cast<int>(jobs);
+  m.unavailable = r.str();
   r.end();
   return m;
 }

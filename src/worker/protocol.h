@@ -20,8 +20,8 @@ namespace lector::worker {
 
 enum class FrameType : std::uint8_t {
   kHello = 1,       // worker -> server, once after start: engine, sample rate, voices, caps
-  kSynthesize = 2,  // server -> worker: one job
-  kCancel = 3,      // server -> worker: stop the job at its next audio chunk
+  kSynthesize = 2,  // server -> worker: one job (up to caps.parallel_jobs run at once)
+  kCancel = 3,      // server -> worker: stop the job with this id at its next audio chunk
   kAudio = 4,       // worker -> server: PCM of the running job
   kMark = 5,        // worker -> server: a word's position in the running job's audio
   kDone = 6,        // worker -> server: job finished (or was cancelled)
@@ -31,6 +31,8 @@ enum class FrameType : std::uint8_t {
 // Frames larger than this are a protocol violation (the peer is killed).
 inline constexpr std::size_t kMaxFrameBytes = 16u << 20;
 inline constexpr std::size_t kFrameHeaderBytes = 5;
+// A Hello announcing more parallel jobs than this is malformed.
+inline constexpr int kMaxParallelJobs = 1024;
 
 using Capabilities = engine::Capabilities;
 
@@ -40,7 +42,10 @@ struct Hello {
   std::vector<VoiceInfo> voices;
   // Suffixes a voice name accepts as "name+variant" (espeak-ng's voice variants).
   std::vector<std::string> variants;
-  Capabilities caps;
+  Capabilities caps;  // caps.parallel_jobs: the jobs the worker takes at once (its slots)
+  // Non-empty when the engine started but cannot serve (Engine::unavailable): why. The worker
+  // then has no voices and answers every job with an Error frame.
+  std::string unavailable;
 };
 
 struct SynthesizeJob {

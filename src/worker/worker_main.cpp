@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,39 +12,12 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "engine/remote_engine.h"
+#include "worker/parallel_worker.h"
 #include "worker/protocol.h"
+#include "worker/socket_io.h"
 
 namespace lector::worker {
 namespace {
-
-// Blocking, signal-safe send of the whole buffer set. Returns false when the server is gone.
-bool send_all(int fd, const void* a, std::size_t a_len, const void* b = nullptr,
-              std::size_t b_len = 0) {
-  iovec iov[2] = {{const_cast<void*>(a), a_len}, {const_cast<void*>(b), b_len}};
-  int count = b_len > 0 ? 2 : 1;
-  iovec* cur = iov;
-  while (count > 0) {
-    msghdr msg{};
-    msg.msg_iov = cur;
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    auto left = static_cast<std::size_t>(n);
-    while (count > 0 && left >= cur->iov_len) {
-      left -= cur->iov_len;
-      ++cur;
-      --count;
-    }
-    if (count > 0) {
-      cur->iov_base = static_cast<char*>(cur->iov_base) + left;
-      cur->iov_len -= left;
-    }
-  }
-  return true;
-}
 
 class Connection {
  public:
@@ -171,6 +143,23 @@ std::unique_ptr<engine::Engine> make_engine(const std::string& name, const Remot
   return std::make_unique<engine::RemoteEngine>(std::move(config));
 }
 
+// An engine that cannot serve: its worker stays up so that it is not respawned in a loop, and
+// answers any job (the server sends none, having no voice of it) with the reason.
+int serve_unavailable(Connection& conn, const std::string& reason) {
+  std::string out;
+  for (;;) {
+    std::optional<FrameView> frame = conn.in().next();
+    if (!frame) {
+      if (!conn.fill(true)) return 0;
+      continue;
+    }
+    if (frame->type != FrameType::kSynthesize) continue;
+    out.clear();
+    encode(ErrorFrame{decode_synthesize(frame->payload).job_id, reason}, out);
+    if (!conn.send(out)) return 0;
+  }
+}
+
 }  // namespace
 
 int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote,
@@ -188,10 +177,20 @@ int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remo
   }
 
   std::string out;
-  encode(Hello{engine->name(), engine->sample_rate(), engine->voices(), engine->variants(),
-               engine->capabilities()},
-         out);
+  const std::string unavailable = engine->unavailable();
+  if (!unavailable.empty()) {
+    encode(
+        Hello{engine->name(), engine->sample_rate(), {}, {}, engine->capabilities(), unavailable},
+        out);
+    if (!conn.send(out)) return 0;
+    return serve_unavailable(conn, unavailable);
+  }
+  const engine::Capabilities caps = engine->capabilities();
+  encode(
+      Hello{engine->name(), engine->sample_rate(), engine->voices(), engine->variants(), caps, {}},
+      out);
   if (!conn.send(out)) return 0;
+  if (caps.parallel_jobs > 1) return run_parallel(*engine, conn.fd(), caps.parallel_jobs);
 
   for (;;) {
     std::optional<FrameView> frame = conn.in().next();

@@ -34,7 +34,8 @@ void run_worker(int fd) {
                                 {"de", "German", "de", Gender::kMale, "fake/de", 22050},
                                 {"he", "Hebrew", "he", Gender::kUnknown, "fake/he", 0}},
                                {"f1", "m2"},
-                               {.word_timings = true, .default_workers = 2}},
+                               {.word_timings = true, .default_workers = 2},
+                               {}},
                  out);
   bool alive = send_all(fd, out);
   worker::FrameBuffer in;

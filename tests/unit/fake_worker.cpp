@@ -167,7 +167,8 @@ void FakeFleet::run(int index, int fd) {
                     {{"v1", "Voice One", "en", Gender::kFemale, "fake/v1", 0},
                      {"v2", "Voice Two", "de", Gender::kMale, "fake/v2", 0}},
                     {},
-                    {.word_timings = true, .default_workers = 1, .memory_mb_per_worker = 1}},
+                    {.word_timings = true, .default_workers = 1, .memory_mb_per_worker = 1},
+                    {}},
       out);
   log({Kind::kHello, index, {}, 0, 0, 0});
   bool alive = link.send(out);

@@ -134,7 +134,9 @@ TEST(ServerMetrics, CountsRecords) {
   sched::SchedulerStats s;
   s.requests_active = 1;
   s.segments_queued = 4;
-  s.workers = {{"tone", 10, "idle", 0}, {"tone", 11, "dead", 0}, {"espeak", 12, "busy", 3}};
+  s.workers = {{"tone", 10, "busy", 0, 4, 3, ""},
+               {"tone", 11, "dead", 0, 4, 0, ""},
+               {"espeak", 12, "busy", 3, 1, 1, ""}};
   s.engines["tone"] = {7, 2, 1};
   s.cache_hits = 2;
   s.cache_misses = 7;
@@ -171,7 +173,13 @@ TEST(ServerMetrics, CountsRecords) {
             "lector_time_to_first_audio_seconds_count{route=\"/v1/stream\"} 1");
   EXPECT_EQ(line_of(text, "lector_queue_wait_seconds_count{engine=\"tone\"}"),
             "lector_queue_wait_seconds_count{engine=\"tone\"} 2");
-  // From the scheduler's snapshot.
+  // From the scheduler's snapshot; a dead worker's slots do not count.
+  EXPECT_EQ(line_of(text, "lector_worker_slots{engine=\"tone\"}"),
+            "lector_worker_slots{engine=\"tone\"} 4");
+  EXPECT_EQ(line_of(text, "lector_worker_slots_busy{engine=\"tone\"}"),
+            "lector_worker_slots_busy{engine=\"tone\"} 3");
+  EXPECT_EQ(line_of(text, "lector_worker_slots_busy{engine=\"espeak\"}"),
+            "lector_worker_slots_busy{engine=\"espeak\"} 1");
   EXPECT_EQ(line_of(text, "lector_requests_in_flight"), "lector_requests_in_flight 1");
   EXPECT_EQ(line_of(text, "lector_queue_depth"), "lector_queue_depth 4");
   EXPECT_EQ(line_of(text, "lector_workers_alive{engine=\"tone\"}"),

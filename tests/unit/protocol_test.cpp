@@ -30,7 +30,8 @@ TEST(Protocol, RoundTripsEveryFrameThroughAByteAtATimeBuffer) {
               {{"en-us", "English (America)", "en-US", Gender::kMale, "gmw/en-US", 22050},
                {"de", "German", "de", Gender::kUnknown, "gmw/de", 8000}},
               {"f3", "klatt"},
-              {.word_timings = true, .default_workers = 3, .memory_mb_per_worker = 150}};
+              {.word_timings = true, .default_workers = 3, .memory_mb_per_worker = 150},
+              {}};
   encode(hello, wire);
   encode(SynthesizeJob{42, "en-us", {1.5, 0.75, 2.0}, "Grüße, world."}, wire);
   encode(Cancel{42}, wire);
@@ -108,24 +109,46 @@ TEST(Protocol, RejectsTruncatedPayloads) {
 }
 
 TEST(Protocol, HelloCarriesCapabilitiesAndRejectsEveryTruncation) {
-  for (const Capabilities caps :
-       {Capabilities{}, Capabilities{false, 1, 95}, Capabilities{true, 0, 7}}) {
+  const Capabilities parallel{.word_timings = true, .memory_mb_per_worker = 80, .parallel_jobs = 4};
+  for (const auto& [caps, unavailable] :
+       {std::pair{Capabilities{}, std::string()},
+        std::pair{Capabilities{false, 1, 95}, std::string()},
+        std::pair{Capabilities{true, 0, 7}, std::string()},
+        std::pair{parallel, std::string("no ONNX Runtime: libonnxruntime.so.1 not found")}}) {
     std::string wire;
-    encode(Hello{"festival", 16000, {{"kal", "Kal", "en-US", Gender::kMale, "kal", 0}}, {}, caps},
+    encode(Hello{"festival",
+                 16000,
+                 {{"kal", "Kal", "en-US", Gender::kMale, "kal", 0}},
+                 {},
+                 caps,
+                 unavailable},
            wire);
     auto frames = split(wire, wire.size());
     ASSERT_EQ(frames.size(), 1u);
     const std::string payload = frames[0].second;
-    EXPECT_EQ(decode_hello(payload).caps, caps);
-    // A worker of an older build (no capabilities) or a cut frame is malformed, never read
-    // as defaults.
+    const Hello decoded = decode_hello(payload);
+    EXPECT_EQ(decoded.caps, caps);
+    EXPECT_EQ(decoded.caps.parallel_jobs, caps.parallel_jobs);
+    EXPECT_EQ(decoded.unavailable, unavailable);
+    EXPECT_EQ(decoded.voices.size(), 1u);
+    // A worker of an older build (no capabilities, no parallel jobs) or a cut frame is
+    // malformed, never read as defaults.
     for (std::size_t n = 0; n < payload.size(); ++n)
       EXPECT_THROW(decode_hello(std::string_view(payload).substr(0, n)), Error) << n;
     EXPECT_THROW(decode_hello(payload + '\0'), Error);
-    // The capability flags have two bits: any other byte is malformed.
+    // The capability flags have two bits: any other byte is malformed. After them: workers,
+    // memory, parallel jobs (u32 each), then the reason (u32 length + bytes).
+    const std::size_t tail = 16 + unavailable.size();
     std::string bad = payload;
-    bad[bad.size() - 9] = 4;
+    bad[bad.size() - tail - 1] = 4;
     EXPECT_THROW(decode_hello(bad), Error);
+    // Zero parallel jobs, or absurdly many, is malformed too.
+    std::string zero = payload;
+    zero[zero.size() - tail + 8] = 0;
+    EXPECT_THROW(decode_hello(zero), Error);
+    std::string many = payload;
+    many[many.size() - tail + 10] = 1;  // 65536 + jobs
+    EXPECT_THROW(decode_hello(many), Error);
   }
 }
 
