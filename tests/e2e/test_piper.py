@@ -34,6 +34,11 @@ BROKEN = "xx_XX-broken-low"
 CLAUSE_MARKS = ",;:.!?"
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
 def make_voices():
     folder = tempfile.mkdtemp(prefix="lector-piper-")
     subprocess.run(["/usr/bin/python3", MAKE_PIPER, folder], check=True)
@@ -249,16 +254,40 @@ class PiperTest(ServerTestCase):
         texts = [f"Request number {w} here." for w in
                  ("one", "two", "three", "four", "five", "six", "seven", "eight")]
         results = [None] * len(texts)
+        # One worker process holds the model, with --neural-jobs slots; eight requests at once
+        # run on its threads and do not add processes (the seed's design: one per synthesizer).
+        self.tts(EN, "Load the model first.")
+        piper = [w for w in self.server.status()["workers"] if w["engine"] == "piper"]
+        self.assertEqual(len(piper), 1, piper)
+        pid = piper[0]["pid"]
+        rss_loaded = rss_kib(pid)
+        peak = [rss_loaded]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.wait(0.005):
+                peak[0] = max(peak[0], rss_kib(pid))
 
         def run(i):
             status, _, body = self.server.tts({"engine": "piper", "voice": EN, "text": texts[i]})
             results[i] = (status, body)
 
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         threads = [threading.Thread(target=run, args=(i,)) for i in range(len(texts))]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        stop.set()
+        sampler.join()
+        after = [w for w in self.server.status()["workers"] if w["engine"] == "piper"]
+        self.assertEqual([w["pid"] for w in after], [pid], "a piper worker was added or lost")
+        # Eight copies of the worker would be 8x its loaded size; the one worker grows only by
+        # its runs' buffers (printed for the record).
+        print(f"\npiper worker RSS: {rss_loaded / 1024:.1f} MiB loaded, "
+              f"{peak[0] / 1024:.1f} MiB peak under 8 requests")
+        self.assertLess(peak[0], 2 * rss_loaded)
         for text, (status, body) in zip(texts, results):
             self.assertEqual(status, 200, body[:300])
             pcm = parse_wav(body, expect_unknown_sizes=True)[3]
