@@ -24,6 +24,8 @@ build_packages=(
   libavahi-client-dev
   # engines
   libespeak-ng-dev espeak-ng-data
+  # the kokoro engine's voices archive (a NumPy .npz: zip entries stored or deflated)
+  zlib1g-dev
   flite1-dev
   festival-dev libestools-dev
   # the reference decoders of the audio tests and of lector-decode (tests/unit/audio_decode.h),
@@ -57,6 +59,8 @@ test_packages=(
   # tests/e2e/test_scaleout.py: two servers behind nginx (run as the test user, never as the
   # system service); tests/e2e/test_deploy_files.py: the Kubernetes manifests parsed
   nginx python3-yaml
+  # tests/neural/make_piper.py: the tiny Piper-shaped ONNX models of the neural engines' tests
+  python3-onnx python3-numpy
 )
 
 groups=("$@")
@@ -99,3 +103,13 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# ONNX Runtime's C header (to build the neural engines) and Microsoft's libonnxruntime.so.1 (to
+# test them), from two pinned npm packages into third_party/onnxruntime; a no-op once there.
+# Debian 12 has no ONNX Runtime. See scripts/onnxruntime.sh.
+for group in "${groups[@]}"; do
+  if [[ $group == build || $group == test ]]; then
+    "$(dirname "$0")/onnxruntime.sh"
+    break
+  fi
+done

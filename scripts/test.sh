@@ -29,6 +29,33 @@ fi
 echo "== release build (-Werror)"
 cmake --preset ci >/dev/null
 cmake --build --preset ci
+
+# The later stages' builds (ThreadSanitizer, then the fuzzers) compile in the background at
+# the lowest priority, one job at a time, while the release and sanitizer tests run: those
+# tests mostly wait on sockets and engines, so a spare core would otherwise idle. At nice 19 a
+# compiler gets CPU only when the tests leave it (about 1/70 of a core when both want it), so
+# the tests keep their pace. Each stage then finishes its build in the foreground, at full
+# width (the background builds are stopped first: ninja keeps every object already compiled);
+# a compile error is reported there, by the same command.
+background_builds() {
+  if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
+    cmake --preset tsan >/dev/null && cmake --build --preset tsan -j1 --target lector lector_unit_tests
+  fi
+  if [[ "${LECTOR_SKIP_FUZZ:-0}" != 1 ]]; then
+    cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j1
+  fi
+}
+mkdir -p build
+# setsid: its own process group, so that stopping it stops its compilers too.
+setsid nice -n 19 bash -c "$(declare -f background_builds); background_builds" \
+  >build/background-builds.log 2>&1 &
+background_pid=$!
+stop_background_builds() {
+  kill -TERM -- "-$background_pid" 2>/dev/null || true
+  wait "$background_pid" 2>/dev/null || true
+}
+trap stop_background_builds EXIT
+
 ctest --preset ci
 
 if [[ "${LECTOR_SKIP_ASAN:-0}" != 1 ]]; then
@@ -39,6 +66,7 @@ if [[ "${LECTOR_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --build --preset asan --target lector lector_unit_tests lector-decode
   ctest --preset asan -E '^e2e\.test_package$'
 fi
+stop_background_builds
 if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
   echo "== ThreadSanitizer build"
   cmake --preset tsan >/dev/null

@@ -23,6 +23,7 @@
 #include "api/api.h"
 #include "api/lexicon_store.h"
 #include "app/config.h"
+#include "app/neural_flags.h"
 #include "app/remote_flags.h"
 #include "app/sighup.h"
 #include "engine/engine.h"
@@ -222,6 +223,8 @@ int run(int argc, char** argv) {
                    "Seconds a remote engine waits for its upstream's next bytes")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  lector::engine::NeuralOptions neural;
+  lector::app::add_neural_flags(*serve, neural);
   int header_timeout_s = static_cast<int>(http_config.header_timeout.count());
   serve
       ->add_option("--header-timeout", header_timeout_s,
@@ -283,6 +286,8 @@ int run(int argc, char** argv) {
   worker->add_option("--remote-model", worker_remote.model, "A remote engine's model");
   worker->add_option("--remote-timeout", worker_remote.timeout_s, "Idle read timeout, seconds")
       ->check(CLI::Range(1, 3600));
+  lector::engine::NeuralOptions worker_neural;
+  lector::app::add_neural_flags(*worker, worker_neural);
 
   // say
   auto* say = app.add_subcommand(
@@ -313,7 +318,7 @@ int run(int argc, char** argv) {
       worker_remote.key = key;
       ::unsetenv(lector::sched::kRemoteKeyEnvPrefix);  // NOLINT(concurrency-mt-unsafe)
     }
-    return lector::worker::run_worker(worker_engine, worker_fd, worker_remote);
+    return lector::worker::run_worker(worker_engine, worker_fd, worker_remote, worker_neural);
   }
   if (say->parsed()) return lector::http::run_say(say_options);
 
@@ -356,7 +361,10 @@ int run(int argc, char** argv) {
   const auto built_in = lector::engine::engine_names();
   std::vector<lector::app::RemoteEngineFlag> remote_engines;
   try {
-    remote_engines = lector::app::parse_remote_flags(remotes, remote_models, built_in);
+    // The neural engines' names are taken whether or not their flags are given.
+    std::vector<std::string> taken = built_in;
+    taken.insert(taken.end(), {"piper", "kokoro"});
+    remote_engines = lector::app::parse_remote_flags(remotes, remote_models, taken);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "lector serve: %s\n", e.what());
     return 2;
@@ -371,6 +379,12 @@ int run(int argc, char** argv) {
     sched_config.workers[remote.name] = pool_size;
     sched_config.spawn[remote.name] = lector::app::spawn_spec(remote, remote_timeout_s);
     engine_names.push_back(remote.name);
+  }
+  // So does a neural engine whose voices are given (--piper-voices, --kokoro-model).
+  for (const std::string& name : lector::app::neural_engine_names(neural)) {
+    sched_config.workers[name] = pool_size;
+    sched_config.spawn[name] = lector::app::neural_spawn_spec(neural);
+    engine_names.push_back(name);
   }
   if (enabled_engines.empty()) enabled_engines = lector::engine::default_engine_names();
   for (const std::string& name : enabled_engines) {

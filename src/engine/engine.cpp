@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 #include "engine/espeak_engine.h"
+#include "engine/neural/kokoro_engine.h"
+#include "engine/neural/piper_engine.h"
 #ifdef LECTOR_HAVE_FLITE
 #include "engine/flite_engine.h"
 #endif
@@ -35,6 +37,12 @@ std::vector<std::string> engine_names() {
 }
 
 std::unique_ptr<Engine> make_engine(std::string_view name) {
+  return make_engine(name, NeuralOptions{});
+}
+
+std::unique_ptr<Engine> make_engine(std::string_view name, const NeuralOptions& neural) {
+  if (name == "piper") return neural::make_piper_engine(neural);
+  if (name == "kokoro") return neural::make_kokoro_engine(neural);
   if (name == "espeak") return std::make_unique<EspeakEngine>();
 #ifdef LECTOR_HAVE_FLITE
   if (name == "flite") return std::make_unique<FliteEngine>();

@@ -15,6 +15,7 @@
 
 #include "core/types.h"
 #include "engine/capabilities.h"
+#include "engine/neural/neural_options.h"
 
 namespace lector::engine {
 
@@ -68,7 +69,10 @@ std::vector<std::string> engine_names();
 std::vector<std::string> default_engine_names();
 
 // Creates and initialises an engine. Throws lector::Error when `name` is unknown or the
-// engine's library cannot initialise.
+// engine's library cannot initialise. The neural engines (`piper`, `kokoro`) are made from
+// `neural`, never throw for a missing runtime or voices (they are then unavailable()), and are
+// not in engine_names(): `lector serve` runs them when their flags are given.
+std::unique_ptr<Engine> make_engine(std::string_view name, const NeuralOptions& neural);
 std::unique_ptr<Engine> make_engine(std::string_view name);
 
 }  // namespace lector::engine

@@ -131,8 +131,9 @@ class JobSink final : public engine::AudioSink {
   bool lost_ = false;
 };
 
-std::unique_ptr<engine::Engine> make_engine(const std::string& name, const RemoteOptions& remote) {
-  if (remote.url.empty()) return engine::make_engine(name);
+std::unique_ptr<engine::Engine> make_engine(const std::string& name, const RemoteOptions& remote,
+                                            const engine::NeuralOptions& neural) {
+  if (remote.url.empty()) return engine::make_engine(name, neural);
   engine::RemoteConfig config;
   config.name = name;
   config.base_url = remote.url;
@@ -161,14 +162,15 @@ int serve_unavailable(Connection& conn, const std::string& reason) {
 
 }  // namespace
 
-int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote) {
+int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote,
+               const engine::NeuralOptions& neural) {
   // The server may vanish mid-write; we want EPIPE, not death by signal.
   std::signal(SIGPIPE, SIG_IGN);
   Connection conn(fd);
 
   std::unique_ptr<engine::Engine> engine;
   try {
-    engine = make_engine(engine_name, remote);
+    engine = make_engine(engine_name, remote, neural);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lector worker: %s\n", e.what());
     return 2;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "engine/neural/neural_options.h"
+
 namespace lector::worker {
 
 // A remote engine's settings, from `lector worker --engine NAME --remote-url URL ...` and the
@@ -16,6 +18,8 @@ struct RemoteOptions {
 };
 
 // Returns the process exit code.
-int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote = {});
+// `neural`: the piper and kokoro engines' options (`lector worker --piper-voices ...`).
+int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remote = {},
+               const engine::NeuralOptions& neural = {});
 
 }  // namespace lector::worker

@@ -10,7 +10,13 @@
 // ids through the vocabulary (unknown phonemes dropped), padded with id 0 at both ends, and
 // cut at clause boundaries so that no run exceeds the model's 510 tokens. The style row is
 // the one indexed by the run's token count (without the padding). `speed` is passed to the
-// model.
+// model; `volume` scales the samples (clamped to 16 bits); `pitch` is not supported by Kokoro
+// and is ignored.
+//
+// The model, vocabulary and voices are loaded when the engine is made (once per worker
+// process), so that an unusable one is the engine's unavailable() reason from the start; every
+// thread shares them (Capabilities::parallel_jobs = NeuralOptions::jobs, 0: one per core).
+// Readers: kokoro_voices.h, kokoro_tokens.h; the formats and downloads: docs/KOKORO.md.
 
 #include <memory>
 
