@@ -76,7 +76,7 @@ if [[ "${LECTOR_SKIP_TSAN:-0}" != 1 ]]; then
   ctest --preset tsan -L unit -E '^(Engines|TestEngine|Audio)/'
   # The harness fails a test whose server log holds "WARNING: ThreadSanitizer".
   ctest --preset tsan -L e2e \
-    -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect|slots|tone|wyoming)$'
+    -R '^e2e\.test_(scheduling|stream|faults|concurrency|disconnect|slots|tone|parallel_jobs|wyoming)$'
 fi
 if [[ "${LECTOR_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== fuzzers (10 s each)"

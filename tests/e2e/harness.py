@@ -559,7 +559,8 @@ class LectorServer:
             workers = st["workers"]
             return (st["requests_active"] == 0 and st.get("requests_held") == 0
                     and st["segments_queued"] == 0
-                    and all(w["state"] == "idle" for w in workers)
+                    # A worker whose engine cannot serve holds nothing: as idle as it gets.
+                    and all(w["state"] in ("idle", "unavailable") for w in workers)
                     and (expected_workers is None or len(workers) == expected_workers))
 
         deadline = time.monotonic() + timeout
