@@ -234,7 +234,9 @@ class TimeoutsTest(ServerTestCase):
 
 class MaxConnectionsTest(ServerTestCase):
     workers = 1
-    extra_args = ("--max-connections", "4")
+    # The held connections never send a request: a long header deadline keeps the server from
+    # closing them (10 s by default) while a slow machine is still probing past the cap.
+    extra_args = ("--max-connections", "4", "--header-timeout", "120")
 
     def test_past_the_cap_new_connections_get_503(self):
         # The harness's own requests use one connection at a time: hold three idle ones.
