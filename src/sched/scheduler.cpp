@@ -1,5 +1,6 @@
 // The loop thread's state and every command that touches it (submit, append, cancel, worker
-// frames, deadlines, stats); what runs where is in scheduler_dispatch.cpp.
+// frames, deadlines, stats); what runs where is in scheduler_dispatch.cpp. Kept whole, a few
+// lines past ~450: those commands are one concern, the scheduler's loop.
 #include "sched/scheduler.h"
 
 #include <malloc.h>
