@@ -6,8 +6,8 @@
 #
 #   scripts/onnxruntime.sh [DEST]    DEST: default third_party/onnxruntime (git-ignored)
 #
-# Debian 12 has no ONNX Runtime, and no one npm package carries both halves, hence two pinned
-# packages from the npm registry:
+# Debian 12 has no ONNX Runtime, and Microsoft's npm package carries no C header, hence two
+# pinned packages from the npm registry (the runtime from Microsoft's own):
 #   onnxruntime-node 1.30.0             bin/napi-v6/linux/x64/libonnxruntime.so.1 (Microsoft's
 #                                       release build; needs only glibc and libstdc++)
 #   com.github.asus4.onnxruntime 0.4.9  Microsoft's C headers (ORT_API_VERSION 29), in its iOS
