@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "worker/job_framer.h"
 #include "worker/protocol.h"
 #include "worker/socket_io.h"
 
@@ -110,35 +111,30 @@ class ParallelWorker {
   std::atomic<bool> lost_{false};
 };
 
-// One job's audio out as Audio frames, with the first chunk sent at once and later ones
-// batched, as the one-job loop's JobSink does (worker_main.cpp); its cancel flag is set by
-// the main thread.
+// One job's audio out as Audio frames (job_framer.h), as the one-job loop's JobSink does
+// (worker_main.cpp); its cancel flag is set by the main thread.
 class ParallelSink final : public engine::AudioSink {
+  // The frame writer given to the framer (job_framer.h); defined first, as its return type
+  // is deduced. A failed send marks the worker lost (ParallelWorker::send).
+  auto out() {
+    return [this](const std::string& frame, const char* data, std::size_t n) {
+      return worker_.send(frame, data, n);
+    };
+  }
+
  public:
   ParallelSink(ParallelWorker& worker, std::uint64_t job_id, const std::atomic<bool>& cancel)
-      : worker_(worker), job_id_(job_id), cancel_(cancel) {}
+      : worker_(worker), cancel_(cancel), framer_(job_id) {}
 
   bool on_audio(std::span<const std::int16_t> pcm) override {
     if (!running()) return false;
-    const auto* bytes = reinterpret_cast<const char*>(pcm.data());
-    if (!sent_any_) {
-      sent_any_ = true;
-      send(bytes, pcm.size_bytes());
-    } else {
-      pending_.append(bytes, pcm.size_bytes());
-      if (pending_.size() >= kBatchBytes) flush();
-    }
+    framer_.audio(pcm, out());
     return running();
   }
 
   void on_word(std::size_t text_offset, std::size_t text_length,
                std::uint64_t sample_offset) override {
-    if (!running()) return;
-    mark_.clear();
-    encode(WordMark{job_id_, static_cast<std::uint32_t>(text_offset),
-                    static_cast<std::uint32_t>(text_length), sample_offset},
-           mark_);
-    worker_.send(mark_);
+    if (running()) framer_.word(text_offset, text_length, sample_offset, out());
   }
 
   bool keep_going() override {
@@ -147,30 +143,17 @@ class ParallelSink final : public engine::AudioSink {
   }
 
   void flush() {
-    if (pending_.empty() || !running()) return;
-    send(pending_.data(), pending_.size());
-    pending_.clear();
+    if (running()) framer_.flush(out());
   }
 
   bool cancelled() const { return cancel_.load(); }
 
  private:
-  static constexpr std::size_t kBatchBytes = 64 * 1024;
-
   bool running() const { return !cancel_.load() && !worker_.lost(); }
-  void send(const char* data, std::size_t n) {
-    header_.clear();
-    encode_audio_header(job_id_, n, header_);
-    worker_.send(header_, data, n);
-  }
 
   ParallelWorker& worker_;
-  const std::uint64_t job_id_;
   const std::atomic<bool>& cancel_;
-  std::string header_;
-  std::string pending_;
-  std::string mark_;
-  bool sent_any_ = false;
+  JobFramer framer_;
 };
 
 void ParallelWorker::job_loop() {

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "engine/engine.h"
 #include "engine/remote_engine.h"
+#include "worker/job_framer.h"
 #include "worker/parallel_worker.h"
 #include "worker/protocol.h"
 #include "worker/socket_io.h"
@@ -51,24 +52,23 @@ class Connection {
   FrameBuffer in_;
 };
 
-// Sends engine audio as Audio frames and watches the socket for a Cancel of this job.
+// Sends engine audio as Audio frames (job_framer.h) and watches the socket for a Cancel of
+// this job.
 class JobSink final : public engine::AudioSink {
- public:
-  JobSink(Connection& conn, std::uint64_t job_id) : conn_(conn), job_id_(job_id) {}
+  // The frame writer given to the framer (job_framer.h); defined first, as its return type
+  // is deduced.
+  auto out() {
+    return [this](const std::string& frame, const char* data, std::size_t n) {
+      return send_all(conn_.fd(), frame.data(), frame.size(), data, n);
+    };
+  }
 
-  // The first chunk goes out at once (time to first audio); later ones are batched into
-  // frames of kBatchBytes, which keeps the server's per-frame work small. Engines produce
-  // audio hundreds of times faster than real time, so batching adds no audible delay.
+ public:
+  JobSink(Connection& conn, std::uint64_t job_id) : conn_(conn), job_id_(job_id), framer_(job_id) {}
+
   bool on_audio(std::span<const std::int16_t> pcm) override {
     if (cancelled_ || lost_) return false;
-    const auto* bytes = reinterpret_cast<const char*>(pcm.data());
-    if (!sent_any_) {
-      sent_any_ = true;
-      send(bytes, pcm.size_bytes());
-    } else {
-      pending_.append(bytes, pcm.size_bytes());
-      if (pending_.size() >= kBatchBytes) flush();
-    }
+    if (!framer_.audio(pcm, out())) lost_ = true;
     check_cancel();
     return !cancelled_ && !lost_;
   }
@@ -76,11 +76,7 @@ class JobSink final : public engine::AudioSink {
   void on_word(std::size_t text_offset, std::size_t text_length,
                std::uint64_t sample_offset) override {
     if (cancelled_ || lost_) return;
-    mark_.clear();
-    encode(WordMark{job_id_, static_cast<std::uint32_t>(text_offset),
-                    static_cast<std::uint32_t>(text_length), sample_offset},
-           mark_);
-    if (!send_all(conn_.fd(), mark_.data(), mark_.size())) lost_ = true;
+    if (!framer_.word(text_offset, text_length, sample_offset, out())) lost_ = true;
   }
 
   bool keep_going() override {
@@ -91,23 +87,14 @@ class JobSink final : public engine::AudioSink {
 
   // Sends what is batched; call before Done.
   void flush() {
-    if (pending_.empty() || cancelled_ || lost_) return;
-    send(pending_.data(), pending_.size());
-    pending_.clear();
+    if (cancelled_ || lost_) return;
+    if (!framer_.flush(out())) lost_ = true;
   }
 
   bool cancelled() const { return cancelled_; }
   bool lost() const { return lost_; }
 
  private:
-  static constexpr std::size_t kBatchBytes = 64 * 1024;
-
-  void send(const char* data, std::size_t n) {
-    header_.clear();
-    encode_audio_header(job_id_, n, header_);
-    if (!send_all(conn_.fd(), header_.data(), header_.size(), data, n)) lost_ = true;
-  }
-
   void check_cancel() {
     if (!conn_.fill(false)) {
       lost_ = true;
@@ -123,10 +110,7 @@ class JobSink final : public engine::AudioSink {
 
   Connection& conn_;
   std::uint64_t job_id_;
-  std::string header_;
-  std::string pending_;
-  std::string mark_;
-  bool sent_any_ = false;
+  JobFramer framer_;
   bool cancelled_ = false;
   bool lost_ = false;
 };
