@@ -16,7 +16,7 @@ import unicodedata
 import unittest
 
 from harness import ServerTestCase, LectorServer, parse_wav, wait_for
-from wsclient import WsClient
+from wsclient import WsClient, collect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -221,16 +221,8 @@ class PiperTest(ServerTestCase):
             ws.send_json({"type": "text", "text": "Das ist gut. Wir sprechen langsam, "})
             ws.send_json({"type": "text", "text": "und dann schnell."})
             ws.send_json({"type": "flush"})
-            events, audio = [], bytearray()
-            while True:
-                kind, payload = ws.recv_event()
-                if kind == "audio":
-                    audio += payload
-                    continue
-                events.append(payload)
-                self.assertNotEqual(payload["type"], "error", payload)
-                if payload["type"] == "done":
-                    break
+            events, audio = collect(ws)
+        self.assertEqual(events[-1]["type"], "done", events[-1])
         segments = [e["text"] for e in events if e["type"] == "segment_start"]
         self.assertGreaterEqual(len(segments), 2)
         utterances = decode(bytes(audio), BLOCK, speaker=2)

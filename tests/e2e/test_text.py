@@ -19,23 +19,10 @@ import unittest
 import urllib.parse
 
 from harness import LECTOR_BIN, ServerTestCase, parse_wav, read_text, wait_for
-from wsclient import WsClient
+from wsclient import WsClient, collect
 
 RATE = 22050  # espeak-ng's en-us
 MARKDOWN = "**Bold** claims, see [the docs](https://example.com/a/b/c)."
-
-
-def collect(ws, until=("done", "error")):
-    """Events and audio bytes of /v1/stream up to and including an event of type `until`."""
-    events, audio = [], bytearray()
-    while True:
-        kind, payload = ws.recv_event()
-        if kind == "audio":
-            audio += payload
-            continue
-        events.append(payload)
-        if payload["type"] in until:
-            return events, bytes(audio)
 
 
 class TextCase(ServerTestCase):

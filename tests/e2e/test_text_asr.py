@@ -12,8 +12,7 @@ import unittest
 
 from harness import ServerTestCase
 from test_engines import pocketsphinx_command, transcribe, words
-from test_text import collect
-from wsclient import WsClient
+from wsclient import WsClient, collect
 
 RATE = 16000  # slt's own rate: what pocketsphinx's en-us model wants
 

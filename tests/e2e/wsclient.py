@@ -123,3 +123,16 @@ class WsClient:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def collect(ws, until=("done", "error")):
+    """Events and audio bytes of /v1/stream up to and including an event of type `until`."""
+    events, audio = [], bytearray()
+    while True:
+        kind, payload = ws.recv_event()
+        if kind == "audio":
+            audio += payload
+            continue
+        events.append(payload)
+        if payload["type"] in until:
+            return events, bytes(audio)
