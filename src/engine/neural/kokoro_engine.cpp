@@ -10,6 +10,7 @@
 #include "engine/neural/kokoro_tokens.h"
 #include "engine/neural/kokoro_voices.h"
 #include "engine/neural/onnx_runtime.h"
+#include "engine/neural/pcm16.h"
 #include "engine/neural/phonemizer.h"
 
 namespace lector::engine::neural {
@@ -115,12 +116,8 @@ class KokoroEngine final : public Engine {
           {"speed", onnx::Input::Type::kFloat, {1}, &speed, 1},
       };
       const std::vector<float> wave = session_->run(inputs, output_);
-      std::vector<std::int16_t> pcm(wave.size());
-      // The model's samples are nominally in [-1, 1]; louder ones (and volume above 1) clip.
-      for (std::size_t i = 0; i < wave.size(); ++i) {
-        const double v = std::clamp(static_cast<double>(wave[i]) * params.volume, -1.0, 1.0);
-        pcm[i] = static_cast<std::int16_t>(std::lround(v * 32767.0));
-      }
+      std::vector<std::int16_t> pcm;
+      to_pcm16(wave, params.volume, pcm);
       if (!pcm.empty() && !sink.on_audio(pcm)) return false;
     }
     return true;
@@ -186,9 +183,7 @@ class KokoroEngine final : public Engine {
                                                                                      : outputs[0];
     phonemizer_ = std::make_unique<Phonemizer>();
 
-    capabilities_.parallel_jobs =
-        options.jobs > 0 ? options.jobs
-                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    capabilities_.parallel_jobs = options.jobs_or_cores();
     // A sizing hint: the weights, the voices, and the rest of the worker (the binary,
     // libespeak-ng, ONNX Runtime). Measured 2026-11-30 (VmRSS, idle, ONNX Runtime 1.30, the
     // test model): 55 MiB with 2 voices, 82 MiB with 42 of a 54-voice archive.

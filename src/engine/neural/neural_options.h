@@ -3,7 +3,9 @@
 // worker processes on the command line (`lector worker --engine piper --piper-voices DIR ...`).
 // A plain value, header only.
 
+#include <algorithm>
 #include <string>
+#include <thread>
 
 namespace lector::engine {
 
@@ -16,6 +18,10 @@ struct NeuralOptions {
   // --neural-jobs: syntheses one worker process runs at once, on threads sharing one copy of
   // each model; the scheduler gives the worker that many slots. 0: one per CPU core.
   int jobs = 0;
+  // `jobs`, or one per CPU core when it is 0.
+  int jobs_or_cores() const {
+    return jobs > 0 ? jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   // --onnx-threads: ONNX Runtime intra-op threads per synthesis.
   int threads = 1;
   // --piper-voices DIR: Piper voices as their project publishes them (NAME.onnx and

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "engine/neural/onnx_runtime.h"
+#include "engine/neural/pcm16.h"
 #include "engine/neural/phonemizer.h"
 #include "engine/neural/piper_voice.h"
 
@@ -46,7 +47,8 @@ struct Model {
   PiperVoice voice;
   std::mutex mutex;
   std::shared_ptr<onnx::Session> session;
-  std::string error;  // why loading failed; it is not retried
+  std::string output;  // the output tensor's name: "output", else the model's first
+  std::string error;   // why loading failed; it is not retried
 };
 
 class PiperEngine final : public Engine {
@@ -86,8 +88,7 @@ class PiperEngine final : public Engine {
     // Measured 2026-11-30: 43 MiB VmRSS with ONNX Runtime 1.30.0 loaded and no model yet. Each
     // model adds roughly its weights once used (no real voice measured here).
     c.memory_mb_per_worker = 45;
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    c.parallel_jobs = options_.jobs > 0 ? options_.jobs : cores;
+    c.parallel_jobs = options_.jobs_or_cores();
     return c;
   }
 
@@ -116,25 +117,14 @@ class PiperEngine final : public Engine {
     if (session->has_input("sid")) {
       inputs.push_back({"sid", onnx::Input::Type::kInt64, {1}, sid, 1});
     }
-    const std::string& output =
-        std::find(session->output_names().begin(), session->output_names().end(), "output") !=
-                session->output_names().end()
-            ? std::string("output")
-            : session->output_names().front();
-    const std::vector<float> audio = session->run(inputs, output);
+    const std::vector<float> audio = session->run(inputs, model.output);
 
-    // Clamped, never normalised to the utterance's peak: a segment's level must not depend on
-    // the other segments, so that streamed chunks and the whole text sound the same.
+    // Handed on in chunks, as the sink's other engines do.
     constexpr std::size_t kChunk = 4096;
     std::vector<std::int16_t> pcm;
-    pcm.reserve(kChunk);
-    const double gain = 32767.0 * params.volume;
-    for (std::size_t i = 0; i < audio.size(); i += kChunk) {
-      pcm.clear();
-      for (std::size_t j = i; j < std::min(audio.size(), i + kChunk); ++j) {
-        const double s = std::clamp(std::round(audio[j] * gain), -32768.0, 32767.0);
-        pcm.push_back(static_cast<std::int16_t>(s));
-      }
+    const std::span<const float> all(audio);
+    for (std::size_t i = 0; i < all.size(); i += kChunk) {
+      to_pcm16(all.subspan(i, std::min(kChunk, all.size() - i)), params.volume, pcm);
       if (!sink.on_audio(pcm)) return false;
     }
     return true;
@@ -196,7 +186,13 @@ class PiperEngine final : public Engine {
     if (model.session) return model.session;
     if (!model.error.empty()) throw Error(ErrorCode::kEngineFailed, model.error);
     try {
-      model.session = std::make_shared<onnx::Session>(runtime_, model.voice.model_path);
+      auto session = std::make_shared<onnx::Session>(runtime_, model.voice.model_path);
+      const auto& outputs = session->output_names();
+      if (outputs.empty()) throw Error(ErrorCode::kEngineFailed, "the model has no output");
+      model.output = std::find(outputs.begin(), outputs.end(), "output") != outputs.end()
+                         ? "output"
+                         : outputs.front();
+      model.session = std::move(session);
     } catch (const std::exception& e) {
       model.error = "piper voice " + model.voice.name + ": " + e.what();
       log_line(model.error);
