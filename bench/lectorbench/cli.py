@@ -42,6 +42,9 @@ def parse_args(argv):
                     help="what to benchmark")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="Lector --workers")
+    ap.add_argument("--lector-args", default="",
+                    help="more arguments for every Lector server, one shell-quoted string "
+                         "(e.g. \"--threads 1\")")
     ap.add_argument("--no-single-worker", action="store_true",
                     help="leave out the 'Lector 1 worker' rows (default with --quick)")
     ap.add_argument("--single-worker", action="store_true",
@@ -171,7 +174,8 @@ def main(argv=None):
                 # espeak alone: the seed replica and the raw baseline are espeak-ng too.
                 return lambda port: [str(lector), "serve", "--host", "127.0.0.1",
                                      "--port", str(port), "--wyoming-port", "0",
-                                     "--workers", str(workers), "--engines", "espeak"] + extra
+                                     "--workers", str(workers), "--engines", "espeak"] + extra \
+                    + shlex.split(args.lector_args)
             nw = args.workers
             servers.append(Server("lector", f"Lector ({nw} workers)", "lector",
                                   lector_argv(nw, ["--cache-bytes", "0"]), "/health", out_dir,
@@ -190,7 +194,8 @@ def main(argv=None):
                     "lector-engines", "Lector (1 worker per engine, cache off)", "lector",
                     lambda port: [str(lector), "serve", "--host", "127.0.0.1", "--port",
                                   str(port), "--wyoming-port", "0", "--workers", "1",
-                                  "--engines", "espeak,flite,festival", "--cache-bytes", "0"],
+                                  "--engines", "espeak,flite,festival", "--cache-bytes", "0"]
+                    + shlex.split(args.lector_args),
                     "/health", out_dir, 1, ("engines",)))
                 args.raw_tools = find_raw_tools(args, log, skipped)
     if args.only in ("seed", "all"):
