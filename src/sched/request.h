@@ -74,6 +74,10 @@ class Request {
   // unread audio is over the bound (the sink is marked throttled) or before its cache lookup.
   std::optional<std::size_t> next_to_run(bool head_only);
   void started(std::size_t index);
+  // No audio has reached the stream yet: the listener hears nothing so far.
+  bool awaiting_first_audio() const {
+    return head_ == 0 && !segments_.empty() && segments_[0].delivered == 0;
+  }
 
   // A worker's output for a running segment.
   void on_audio(std::size_t index, std::string_view pcm);

@@ -53,9 +53,32 @@ void Scheduler::dispatch() {
   }
 }
 
+// Pass 0: the first segment of a request that has sent no audio yet, oldest request first (ids
+// grow with arrival). A listener already playing holds seconds of audio for every millisecond
+// a segment takes, while a new one hears silence until its first segment ends; served in turn
+// with the others (round-robin), a new request's first audio would wait behind one segment of
+// every request running, so under load time to first audio would grow with the number of
+// requests times their segments' length rather than with the requests arriving at once.
 // Pass 1: the head segment of some request (its listener is waiting for it). Pass 2:
-// look-ahead segments. Both passes go round-robin from the request served last.
+// look-ahead segments. Passes 1 and 2 go round-robin from the request served last.
 bool Scheduler::start_one(Worker& w) {
+  auto start = [&](Request& r, std::size_t index) {
+    worker::SynthesizeJob job;
+    job.job_id = next_job_id_++;
+    job.voice = r.spec().voice;
+    job.params = r.spec().params;
+    job.text = r.text(index);
+    r.started(index);
+    r.sink().mark_dispatched();
+    pool_.start_job(w, job, r.id(), index, Clock::now() + config_.segment_timeout);
+  };
+  for (auto& [id, r] : requests_) {
+    if (r.cancelled() || r.spec().engine != w.engine || !r.awaiting_first_audio()) continue;
+    if (const std::optional<std::size_t> index = r.next_to_run(true)) {
+      start(r, *index);
+      return true;
+    }
+  }
   for (int pass = 0; pass < 2; ++pass) {
     auto it = requests_.upper_bound(rr_cursor_);
     for (std::size_t k = 0; k < requests_.size(); ++k, ++it) {
@@ -64,15 +87,8 @@ bool Scheduler::start_one(Worker& w) {
       if (r.cancelled() || r.spec().engine != w.engine) continue;
       const std::optional<std::size_t> index = r.next_to_run(pass == 0);
       if (!index) continue;
-      worker::SynthesizeJob job;
-      job.job_id = next_job_id_++;
-      job.voice = r.spec().voice;
-      job.params = r.spec().params;
-      job.text = r.text(*index);
-      r.started(*index);
-      r.sink().mark_dispatched();
       rr_cursor_ = r.id();
-      pool_.start_job(w, job, r.id(), *index, Clock::now() + config_.segment_timeout);
+      start(r, *index);
       return true;
     }
   }

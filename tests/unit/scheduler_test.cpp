@@ -337,6 +337,38 @@ TEST_F(SchedulerTest, AShortRequestsHeadGoesBeforeALongOnesLookAhead) {
   EXPECT_TRUE(same_audio(long_reader.audio, audio_of(long_text)));
 }
 
+TEST_F(SchedulerTest, ANewRequestsFirstSegmentGoesBeforeAPlayingRequestsHead) {
+  auto gate = std::make_shared<Gate>();
+  plan([&](const std::string& text, int, JobPlan& p) {
+    if (text == "A0") p.gates[1] = gate;  // A is heard (its first chunk) and holds the worker
+  });
+  start(1, config(), /*other=*/1);
+  const std::vector<std::string> playing = texts("A", 2);
+  RequestHandle ah = submit(playing);
+  Reader playing_reader(ah);
+  ASSERT_TRUE(fleet_.wait_count(EventKind::kStalled, "A0", 1));
+  playing_reader.read_until(1);
+  RequestHandle nh = submit({"N0"});
+  // Another engine's request, served last: round-robin goes on after it, so it would visit
+  // the playing request's head A1 before the new request; only the first-audio pass puts the
+  // new request first.
+  RequestHandle rh = submit({"R0"}, false, SchedulerTest::kOther);
+  Reader other_reader(rh);
+  ASSERT_EQ(other_reader.read_to_end(), State::kEnd);
+  last_ = scheduler_->stats();  // the new request is queued now
+
+  gate->open();
+  ASSERT_TRUE(fleet_.wait_count(EventKind::kStarted, "A1", 1));
+  const fake::Events events = fleet_.events();
+  EXPECT_LT(fake::first(events, EventKind::kStarted, "N0"),
+            fake::first(events, EventKind::kStarted, "A1"));
+  Reader new_reader(nh);
+  ASSERT_EQ(new_reader.read_to_end(), State::kEnd);
+  EXPECT_TRUE(same_audio(new_reader.audio, audio_of({"N0"})));
+  ASSERT_EQ(playing_reader.read_to_end(), State::kEnd);
+  EXPECT_TRUE(same_audio(playing_reader.audio, audio_of(playing)));
+}
+
 TEST_F(SchedulerTest, OverMaxRequestsSubmitIsRejectedUntilAHandleGoesAway) {
   auto gate = std::make_shared<Gate>();
   plan([&](const std::string&, int, JobPlan& p) { p.gates[1] = gate; });
