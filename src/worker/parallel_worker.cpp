@@ -134,7 +134,7 @@ class ParallelSink final : public engine::AudioSink {
 
   void on_word(std::size_t text_offset, std::size_t text_length,
                std::uint64_t sample_offset) override {
-    if (running()) framer_.word(text_offset, text_length, sample_offset, out());
+    if (running()) framer_.word(text_offset, text_length, sample_offset);
   }
 
   bool keep_going() override {
@@ -144,6 +144,15 @@ class ParallelSink final : public engine::AudioSink {
 
   void flush() {
     if (running()) framer_.flush(out());
+  }
+
+  // Sends what is batched (unless cancelled), then `tail`: the job's Done or Error frame.
+  void finish(const std::string& tail) {
+    if (worker_.lost()) return;
+    if (cancel_.load())
+      worker_.send(tail);
+    else
+      framer_.finish(tail, out());
   }
 
   bool cancelled() const { return cancel_.load(); }
@@ -171,7 +180,6 @@ void ParallelWorker::job_loop() {
     out.clear();
     try {
       engine_.synthesize(job.spec.voice, job.spec.params, job.spec.text, sink);
-      sink.flush();
       encode(Done{job.spec.job_id, sink.cancelled()}, out);
     } catch (const std::exception& e) {
       encode(ErrorFrame{job.spec.job_id, e.what()}, out);
@@ -180,7 +188,7 @@ void ParallelWorker::job_loop() {
       std::lock_guard lock(mu_);
       cancels_.erase(job.spec.job_id);
     }
-    if (!lost()) send(out);
+    sink.finish(out);
   }
 }
 

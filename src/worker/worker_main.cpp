@@ -76,7 +76,7 @@ class JobSink final : public engine::AudioSink {
   void on_word(std::size_t text_offset, std::size_t text_length,
                std::uint64_t sample_offset) override {
     if (cancelled_ || lost_) return;
-    if (!framer_.word(text_offset, text_length, sample_offset, out())) lost_ = true;
+    framer_.word(text_offset, text_length, sample_offset);
   }
 
   bool keep_going() override {
@@ -89,6 +89,13 @@ class JobSink final : public engine::AudioSink {
   void flush() {
     if (cancelled_ || lost_) return;
     if (!framer_.flush(out())) lost_ = true;
+  }
+
+  // Sends what is batched (unless cancelled), then `tail`: the job's Done or Error frame.
+  bool finish(const std::string& tail) {
+    if (lost_) return false;
+    if (cancelled_) return conn_.send(tail);
+    return framer_.finish(tail, out());
   }
 
   bool cancelled() const { return cancelled_; }
@@ -189,13 +196,11 @@ int run_worker(const std::string& engine_name, int fd, const RemoteOptions& remo
     out.clear();
     try {
       engine->synthesize(job.voice, job.params, job.text, sink);
-      sink.flush();
-      if (sink.lost()) return 0;
       encode(Done{job.job_id, sink.cancelled()}, out);
     } catch (const std::exception& e) {
       encode(ErrorFrame{job.job_id, e.what()}, out);
     }
-    if (!conn.send(out)) return 0;
+    if (!sink.finish(out)) return 0;
   }
 }
 
