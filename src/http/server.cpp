@@ -54,11 +54,15 @@ struct HttpServer::Impl {
 namespace {
 
 // Wakes a coroutine waiting on `timer` from another thread (see BodySource::set_waker).
+// `armed` is set by the coroutine before it looks for data and cleared by the first wake after
+// it: a producer that pushes many pieces while the coroutine is busy writing posts nothing, and
+// one waiting posts one wake, not one per piece (each post can wake a network thread).
 struct Wakeup {
   explicit Wakeup(const net::any_io_executor& ex) : timer(ex) {
     timer.expires_at(net::steady_timer::time_point::max());
   }
   net::steady_timer timer;
+  std::atomic<bool> armed{false};
 };
 
 // State shared by a streaming response and the coroutine that watches the client's socket.
@@ -192,7 +196,9 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto ex = co_await net::this_coro::executor;
   auto src = r.stream;
   auto wakeup = std::make_shared<Wakeup>(ex);
-  src->set_waker([wakeup, ex] { net::post(ex, [wakeup] { wakeup->timer.cancel(); }); });
+  src->set_waker([wakeup, ex] {
+    if (wakeup->armed.exchange(false)) net::post(ex, [wakeup] { wakeup->timer.cancel(); });
+  });
 
   auto watch = std::make_shared<Watch>(ex);
   // At the drain deadline the stream ends as if the client had left, and its socket closes.
@@ -259,8 +265,14 @@ net::awaitable<bool> write_stream(HttpServer::Impl& impl, beast::tcp_stream& str
   auto pull = [&]() -> net::awaitable<api::BodySource::State> {
     for (;;) {
       if (watch->peer_gone) co_return api::BodySource::State::kFailed;
+      // Armed before the look: data pushed after next() found none sees the flag and posts a
+      // wake, which runs on this strand only once the wait below has started.
+      wakeup->armed.store(true);
       const auto state = src->next(out);
-      if (state != api::BodySource::State::kPending) co_return state;
+      if (state != api::BodySource::State::kPending) {
+        wakeup->armed.store(false);
+        co_return state;
+      }
       co_await wakeup->timer.async_wait(kTupleAwaitable);
     }
   };
