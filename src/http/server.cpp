@@ -408,13 +408,18 @@ std::vector<std::pair<std::string, std::string>> header_list(
   return out;
 }
 
-// Counts a session in Impl::connections for as long as it lives.
+// Counts a session in Impl::connections for as long as it lives, or until release().
 struct ConnectionSlot {
   explicit ConnectionSlot(std::atomic<std::size_t>& n) : count(n) {}
-  ~ConnectionSlot() { count.fetch_sub(1); }
+  ~ConnectionSlot() { release(); }
+  void release() {
+    if (held) count.fetch_sub(1);
+    held = false;
+  }
   ConnectionSlot(const ConnectionSlot&) = delete;
   ConnectionSlot& operator=(const ConnectionSlot&) = delete;
   std::atomic<std::size_t>& count;
+  bool held = true;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -573,6 +578,11 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
     impl.api.request_done(record);
     if (!keep_alive) break;
   }
+  // Given back before the client can see the connection end: a client that reconnects as soon
+  // as it reads the end of a `Connection: close` response must not find its old connection
+  // still counted (with another network thread accepting meanwhile, it was, now and then, and
+  // got a 503 at the cap).
+  slot.release();
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
