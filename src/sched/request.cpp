@@ -36,10 +36,24 @@ std::size_t Request::window_end(std::size_t window) const {
 }
 
 bool Request::over_bound(bool head) {
-  const std::size_t held = head ? sink_->buffered_bytes() : held_bytes();
+  const std::size_t held = head ? sink_->buffered_bytes() : held_bytes() + expected_bytes();
   if (held <= limits_.max_buffered_bytes) return false;
   sink_->mark_throttled();
   return true;
+}
+
+std::size_t Request::expected_bytes() const {
+  if (limits_.bytes_per_text_byte == 0) return 0;
+  std::size_t n = 0;
+  for (std::size_t i = head_ + 1; i < segments_.size(); ++i) {
+    const Segment& seg = segments_[i];
+    if (seg.state != SegmentState::kRunning) continue;
+    const std::size_t expected = done_text_bytes_ > 0
+                                     ? seg.text.size() * done_audio_bytes_ / done_text_bytes_
+                                     : seg.text.size() * limits_.bytes_per_text_byte;
+    n += expected > seg.produced ? expected - seg.produced : 0;
+  }
+  return n;
 }
 
 std::vector<std::size_t> Request::cache_candidates() {
@@ -92,6 +106,7 @@ void Request::started(std::size_t index) {
 
 void Request::on_audio(std::size_t index, std::string_view pcm) {
   Segment& seg = segments_[index];
+  seg.produced += pcm.size();
   if (limits_.cache) seg.full.pcm.append(pcm);
   if (seg.skip > 0) {
     const std::size_t n = std::min(seg.skip, pcm.size());
@@ -130,6 +145,8 @@ CachedSegment Request::on_done(std::size_t index) {
   Segment& seg = segments_[index];
   --running_;
   seg.state = SegmentState::kDone;
+  done_text_bytes_ += seg.text.size();
+  done_audio_bytes_ += seg.produced;
   CachedSegment full = std::move(seg.full);
   seg.full = CachedSegment();
   if (index == head_) advance();
@@ -146,6 +163,7 @@ bool Request::on_lost(std::size_t index, bool blamed) {
   seg.pcm.clear();
   seg.full = CachedSegment();
   seg.skip = seg.delivered;
+  seg.produced = 0;
   seg.words_seen = 0;
   seg.words.clear();
   return true;

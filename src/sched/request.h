@@ -42,6 +42,10 @@ class Request {
     std::size_t lookahead = 4;                   // segments ahead of the head
     std::size_t max_buffered_bytes = 256 << 10;  // unread audio before synthesis pauses
     bool cache = false;  // segments must be looked up in the cache before they run
+    // A first guess of a segment's audio per byte of its text, until a segment of the request
+    // has finished and shown the real figure; 0 leaves look-ahead still running out of the
+    // bound (look-ahead then stops only at what has been produced).
+    std::size_t bytes_per_text_byte = 0;
   };
 
   Request(std::uint64_t id, SynthesisRequest spec, std::shared_ptr<AudioSink> sink, Limits limits);
@@ -114,6 +118,7 @@ class Request {
     std::vector<worker::WordMark> words;   // word marks waiting for stream_offset
     std::size_t words_seen = 0;            // word marks received in this attempt
     std::size_t words_sent = 0;            // word marks handed to the stream (across retries)
+    std::size_t produced = 0;              // audio bytes received in this attempt
     CachedSegment full;                    // this attempt's whole output, for the cache
   };
 
@@ -123,8 +128,12 @@ class Request {
   std::size_t window_end(std::size_t window) const;
   // Whether the request holds too much unread audio to start more synthesis. For the head,
   // only the audio the client can read counts: look-ahead audio waiting behind a head that
-  // must be retried would otherwise block that retry for ever.
+  // must be retried would otherwise block that retry for ever. For look-ahead, the audio the
+  // running look-ahead segments are still expected to produce counts too, so a client that
+  // stops reading is held to the bound plus one segment, not plus the whole window.
   bool over_bound(bool head = false);
+  // Audio the running look-ahead segments have yet to produce, estimated from their text.
+  std::size_t expected_bytes() const;
 
   const std::uint64_t id_;
   SynthesisRequest spec_;
@@ -135,6 +144,8 @@ class Request {
   std::size_t started_ = 0;  // segments whose start mark was sent
   std::size_t running_ = 0;
   bool cancelled_ = false;
+  std::size_t done_text_bytes_ = 0;   // text of the segments synthesized to the end
+  std::size_t done_audio_bytes_ = 0;  // and the audio they produced
 };
 
 }  // namespace lector::sched

@@ -262,8 +262,11 @@ void Scheduler::apply(Command& command) {
       [this](auto& c) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, SubmitCmd>) {
+          // Speech runs at about 15 characters a second: the audio a text byte makes at the
+          // voice's rate, as 16-bit samples, until the request's own segments show it.
           const Request::Limits limits{config_.lookahead, config_.max_buffered_bytes,
-                                       cache_.enabled()};
+                                       cache_.enabled(),
+                                       static_cast<std::size_t>(c.stream->sample_rate()) * 2 / 15};
           requests_.try_emplace(c.id, c.id, std::move(c.spec), std::move(c.stream), limits);
           ++counters_.requests_total;
         } else if constexpr (std::is_same_v<T, AppendCmd>) {

@@ -299,6 +299,41 @@ TEST(Request, OverTheBufferBoundNothingRunsUntilTheClientReads) {
   EXPECT_EQ(out, std::string(10, 'a') + std::string(10, 'b') + "b2");
 }
 
+// Look-ahead segments still running count with the audio their text is expected to make, so a
+// client that stops reading holds the bound plus one segment, not plus the whole window.
+TEST(Request, RunningLookAheadCountsWithTheAudioItIsExpectedToMake) {
+  // 10 bytes per text byte until a segment shows the real figure; a 4-byte text: 40 bytes.
+  Fixture f({"aaaa", "bbbb", "cccc", "dddd", "eeee"}, Request::Limits{4, 60, false, 10});
+  f.start(0);
+  f.request.on_audio(0, "A1");
+  f.drain();
+  f.start(1);  // nothing held or expected yet
+  f.request.on_audio(1, std::string(10, 'b'));
+  // Held 10 + expected 30 more from segment 1 = 40: under 60, one more may start ...
+  f.start(2);
+  // ... but now 10 + 30 + 40 = 80 is over it.
+  EXPECT_FALSE(f.request.next_to_run(false).has_value());
+  EXPECT_EQ(f.request.next_to_run(true), std::nullopt) << "the head is running";
+
+  // Segment 1 ends after 12 bytes: 3 bytes of audio per text byte, so segment 2 is expected
+  // to make 12, and 10 + 2 held + 12 = 24 leaves room.
+  f.request.on_audio(1, "b2");
+  f.request.on_done(1);
+  EXPECT_EQ(f.request.next_to_run(false), 3u);
+}
+
+TEST(Request, WithoutAGuessRunningLookAheadCountsOnlyWhatItProduced) {
+  Fixture f({"aaaa", "bbbb", "cccc", "dddd", "eeee"}, Request::Limits{4, 60, false, 0});
+  f.start(0);
+  f.request.on_audio(0, "A1");
+  f.drain();
+  f.start(1);
+  f.request.on_audio(1, std::string(10, 'b'));
+  f.start(2);
+  f.start(3);
+  f.start(4);
+}
+
 // Regression: the buffer bound used to hold back the head too. A head that must be retried
 // while finished look-ahead segments hold more than the bound never ran again: the client
 // cannot read what waits behind the head, so nothing freed room, and the request hung.
