@@ -14,15 +14,26 @@ AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* m
   State state;
   {
     std::lock_guard lock(mu_);
-    const std::size_t n = std::min(buffer_.size(), max_bytes & ~std::size_t{1});
-    if (n == buffer_.size() && out.empty()) {
-      out.swap(buffer_);  // the common case: hand the whole buffer over without copying
-    } else if (n > 0) {
-      out.append(buffer_, 0, n);
-      buffer_.erase(0, n);
+    const std::size_t n = std::min(buffered_, max_bytes & ~std::size_t{1});
+    std::size_t left = n;
+    while (left > 0) {
+      std::string& front = pieces_.front();
+      const std::size_t available = front.size() - front_offset_;
+      if (front_offset_ == 0 && available <= left && out.empty()) {
+        out.swap(front);  // the common case: the piece moves over without a copy
+      } else {
+        const std::size_t k = std::min(available, left);
+        out.append(front, front_offset_, k);
+        front_offset_ += k;
+        if (front_offset_ < front.size()) break;  // left is 0: the rest waits for the next take
+      }
+      left -= available;
+      front_offset_ = 0;
+      pieces_.pop_front();
     }
+    buffered_ -= n;
     // Marks up to the end of what was taken go with it.
-    const std::size_t taken_end = pushed_ - buffer_.size();
+    const std::size_t taken_end = pushed_ - buffered_;
     bool moved_marks = false;
     while (!marks_.empty() && marks_.front().offset <= taken_end) {
       if (marks != nullptr) marks->push_back(marks_.front());
@@ -35,7 +46,7 @@ AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* m
         throttled_ = false;
       }
       state = State::kData;
-    } else if (!buffer_.empty()) {
+    } else if (buffered_ > 0) {
       state = State::kData;  // max_bytes was 0 or 1: nothing fits, but there is data
     } else if (failed_) {
       state = State::kFailed;
@@ -87,7 +98,8 @@ void AudioStream::push(std::string_view pcm) {
   {
     std::lock_guard lock(mu_);
     if (closed_) return;
-    buffer_.append(pcm);
+    pieces_.emplace_back(pcm);
+    buffered_ += pcm.size();
     pushed_ += pcm.size();
   }
   notify();
@@ -122,7 +134,7 @@ void AudioStream::fail(std::string message) {
 
 std::size_t AudioStream::buffered_bytes() const {
   std::lock_guard lock(mu_);
-  return buffer_.size();
+  return buffered_;
 }
 
 void AudioStream::mark_throttled() {

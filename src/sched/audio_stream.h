@@ -114,8 +114,14 @@ class AudioStream final : public AudioSource, public AudioSink {
   std::atomic<std::int64_t> dispatched_ns_{-1};
 
   mutable std::mutex mu_;
-  std::string buffer_;
-  std::size_t pushed_ = 0;  // PCM bytes pushed in all
+  // Unread audio as the pieces pushed, each its own string (the front one read from
+  // front_offset_ on): a take hands the front piece over whole when it can, and memory held is
+  // what is unread, where one growing string kept the largest size it ever had for as long as
+  // the client stayed connected.
+  std::deque<std::string> pieces_;
+  std::size_t front_offset_ = 0;
+  std::size_t buffered_ = 0;  // unread bytes in pieces_
+  std::size_t pushed_ = 0;    // PCM bytes pushed in all
   std::deque<AudioMark> marks_;
   bool finished_ = false;
   bool failed_ = false;
