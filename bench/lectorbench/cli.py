@@ -61,7 +61,7 @@ def parse_args(argv):
                     help="requests each client sends back to back (default: 5, quick: 2)")
     ap.add_argument("--engine-reps", type=int,
                     help="first-audio requests per engine in the per-engine table, Lector and "
-                         "raw each (default: 6, quick: 2)")
+                         "raw each (default: 12, quick: 2)")
     ap.add_argument("--no-engines", action="store_true",
                     help="leave out the per-engine first-audio table (its Lector server)")
     ap.add_argument("--profile", action="store_true",
@@ -95,7 +95,7 @@ def parse_args(argv):
     for name, full, quick in (("reps", 5, 2), ("per_client", 5, 2),
                               ("clients", "1,2,4,8,16,32,128", "1,8"), ("raw_runs", 10, 3),
                               ("wrk_duration", 5.0, 1.0), ("stall", 5.0, 1.0),
-                              ("engine_reps", 6, 2)):
+                              ("engine_reps", 12, 2)):
         if getattr(args, name) is None:
             setattr(args, name, quick if q_ else full)
     if q_ and not args.single_worker:
