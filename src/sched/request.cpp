@@ -36,15 +36,7 @@ std::size_t Request::window_end(std::size_t window) const {
 }
 
 bool Request::over_bound(bool head) {
-  std::size_t held;
-  if (head) {
-    // Look-ahead audio waiting behind the head counts too (advance() hands it to the stream
-    // with the head's), but only while the client has something to read: with the stream
-    // empty, reading cannot free room, and only the head can unblock the request.
-    held = sink_->buffered_bytes() == 0 ? 0 : held_bytes();
-  } else {
-    held = held_bytes() + expected_bytes();
-  }
+  const std::size_t held = head ? sink_->buffered_bytes() : held_bytes() + expected_bytes();
   if (held <= limits_.max_buffered_bytes) return false;
   sink_->mark_throttled();
   return true;

@@ -126,9 +126,9 @@ class Request {
   void mark_starts();
   void send_word(std::size_t index, const worker::WordMark& mark);
   std::size_t window_end(std::size_t window) const;
-  // Whether the request holds too much unread audio to start more synthesis. The head is never
-  // held back while the stream is empty: look-ahead audio waiting behind a head that must be
-  // retried would otherwise block that retry for ever. For look-ahead, the audio the
+  // Whether the request holds too much unread audio to start more synthesis. For the head,
+  // only the audio the client can read counts: look-ahead audio waiting behind a head that
+  // must be retried would otherwise block that retry for ever. For look-ahead, the audio the
   // running look-ahead segments are still expected to produce counts too, so a client that
   // stops reading is held to the bound plus one segment, not plus the whole window.
   bool over_bound(bool head = false);

@@ -322,24 +322,6 @@ TEST(Request, RunningLookAheadCountsWithTheAudioItIsExpectedToMake) {
   EXPECT_EQ(f.request.next_to_run(false), 3u);
 }
 
-// The head counts the look-ahead audio waiting behind it: it reaches the stream with the
-// head's, so a stalled client would otherwise hold the bound twice over.
-TEST(Request, TheHeadWaitsWhileUnreadAudioAndLookAheadBehindItExceedTheBound) {
-  Fixture f({"a", "b", "c"}, Request::Limits{4, 20, false});
-  f.start(0);
-  f.request.on_audio(0, std::string(10, 'a'));  // 10 unread in the stream
-  f.start(1);
-  f.request.on_audio(1, std::string(16, 'b'));
-  f.request.on_done(1);               // 16 wait behind the head
-  ASSERT_TRUE(f.request.on_lost(0));  // the head must run again
-  EXPECT_FALSE(f.request.next_to_run(true).has_value()) << "10 + 16 is over 20";
-  EXPECT_EQ(f.resumes, 0);
-  std::string out;
-  ASSERT_EQ(f.stream->take(out), State::kData);  // the client reads what it can
-  EXPECT_EQ(f.resumes, 1);
-  EXPECT_EQ(f.request.next_to_run(true), 0u) << "with the stream empty only the head can help";
-}
-
 TEST(Request, WithoutAGuessRunningLookAheadCountsOnlyWhatItProduced) {
   Fixture f({"aaaa", "bbbb", "cccc", "dddd", "eeee"}, Request::Limits{4, 60, false, 0});
   f.start(0);
