@@ -6,9 +6,10 @@
 namespace lector::api {
 namespace {
 
-// Bounded pieces: a client that stops reading holds at most one piece in the writer. The size of
-// a worker's audio batch (job_framer.h): a client that keeps up takes one batch a write.
-constexpr std::size_t kPiece = 64 * 1024;
+// Bounded pieces: a client that stops reading holds at most one piece in the writer. Above a
+// worker's audio batch (64 KiB and the chunk that crossed it, job_framer.h), so that a batch
+// moves to the writer whole, by a swap (AudioStream::take).
+constexpr std::size_t kPiece = 128 * 1024;
 
 std::size_t pcm_bytes_for(int ms, int rate) {
   return static_cast<std::size_t>(static_cast<std::int64_t>(ms) * rate / 1000) * 2;

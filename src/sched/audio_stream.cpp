@@ -14,20 +14,25 @@ AudioStream::State AudioStream::take(std::string& out, std::vector<AudioMark>* m
   State state;
   {
     std::lock_guard lock(mu_);
-    const std::size_t n = std::min(buffered_, max_bytes & ~std::size_t{1});
-    std::size_t left = n;
-    while (left > 0) {
+    // Whole pieces while they fit; a piece is cut only when it alone is over the limit, so a
+    // client that keeps up gets each piece by a swap and nothing is copied.
+    const std::size_t limit = max_bytes & ~std::size_t{1};
+    std::size_t n = 0;
+    while (!pieces_.empty() && n < limit) {
       std::string& front = pieces_.front();
       const std::size_t available = front.size() - front_offset_;
-      if (front_offset_ == 0 && available <= left && out.empty()) {
-        out.swap(front);  // the common case: the piece moves over without a copy
-      } else {
-        const std::size_t k = std::min(available, left);
-        out.append(front, front_offset_, k);
-        front_offset_ += k;
-        if (front_offset_ < front.size()) break;  // left is 0: the rest waits for the next take
+      if (available > limit - n) {
+        if (n > 0) break;
+        out.append(front, front_offset_, limit);
+        front_offset_ += limit;
+        n = limit;
+        break;
       }
-      left -= available;
+      if (front_offset_ == 0 && out.empty())
+        out.swap(front);
+      else
+        out.append(front, front_offset_, available);
+      n += available;
       front_offset_ = 0;
       pieces_.pop_front();
     }

@@ -40,6 +40,17 @@ TEST(AudioStream, TakesCutAcrossPiecesInOrder) {
   EXPECT_EQ(s.pushed_bytes(), 18u);
 }
 
+TEST(AudioStream, APieceIsCutOnlyWhenItAloneIsOverTheLimit) {
+  AudioStream s(1, 16000);
+  s.push(bytes('a', 4));
+  s.push(bytes('b', 4));
+  std::string out;
+  ASSERT_EQ(s.take(out, nullptr, 6), State::kData);
+  EXPECT_EQ(out, "aaaa") << "the second piece waits whole for the next take";
+  ASSERT_EQ(s.take(out, nullptr, 6), State::kData);
+  EXPECT_EQ(out, "aaaabbbb");
+}
+
 TEST(AudioStream, AWholeTakeAppendsEveryPieceAfterWhatOutHeld) {
   AudioStream s(1, 16000);
   s.push(bytes('a', 2));
