@@ -122,6 +122,7 @@ def run_burst(port, text, clients, per_client, timeout):
         for _ in range(per_client):
             r = tts_request(port, text, timeout)
             r["client"] = i
+            r["index"] = len(results[i])  # 0: sent at the common start, with every client's first
             results[i].append(r)
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
