@@ -438,12 +438,28 @@ net::awaitable<bool> answer(HttpServer::Impl& impl, beast::tcp_stream& stream,
                                   impl.config.write_timeout);
 }
 
+// Ends a connection whose client may still be sending (a refused connection, a request
+// answered before its body was read): closing with its bytes unread would reset the connection,
+// and the client could lose the answer before reading it. So the send side is shut and what
+// comes is read and dropped for up to a second, until the client closes its side.
+net::awaitable<void> close_unread(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(1));
+  std::array<char, 16 * 1024> sink;
+  for (;;) {
+    auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTupleAwaitable);
+    if (ec) break;
+  }
+}
+
 net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
   ConnectionSlot slot(impl.connections);
   const HttpConfig& config = impl.config;
   const std::string peer = peer_name(stream);
   beast::flat_buffer buffer;
   bool first = true;
+  bool unread_request = false;  // answered before its body was read: see close_unread
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
@@ -500,6 +516,7 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
                       false, false);
       record.total_seconds = seconds_since(started);
       impl.api.request_done(record);
+      unread_request = true;
       break;
     }
 
@@ -583,8 +600,12 @@ net::awaitable<void> session(HttpServer::Impl& impl, beast::tcp_stream stream) {
   // still counted (with another network thread accepting meanwhile, it was, now and then, and
   // got a 503 at the cap).
   slot.release();
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (unread_request) {
+    co_await close_unread(stream);
+  } else {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
 }
 
 // Past --max-connections: a short 503 and the connection is closed, without a session.
@@ -593,16 +614,7 @@ net::awaitable<void> refuse(HttpServer::Impl& impl, beast::tcp_stream stream) {
       ErrorCode::kOverloaded, "too many connections (limit " +
                                   std::to_string(impl.config.max_connections) + "); retry later");
   co_await write_simple(stream, r, 11, false, false, std::chrono::seconds(2));
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  // Closing with the client's request unread would reset the connection, and the client could
-  // lose the 503 before reading it: drain briefly until it closes its side.
-  stream.expires_after(std::chrono::seconds(1));
-  std::array<char, 1024> sink;
-  for (;;) {
-    auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTupleAwaitable);
-    if (ec) break;
-  }
+  co_await close_unread(stream);
 }
 
 net::awaitable<void> accept_loop(HttpServer::Impl& impl) {
