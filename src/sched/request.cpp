@@ -45,7 +45,8 @@ bool Request::over_bound(bool head) {
 std::size_t Request::expected_bytes() const {
   if (limits_.bytes_per_text_byte == 0) return 0;
   std::size_t n = 0;
-  for (std::size_t i = head_ + 1; i < segments_.size(); ++i) {
+  // Look-ahead starts only inside the window, and the window only moves on.
+  for (std::size_t i = head_ + 1; i < window_end(1 + limits_.lookahead); ++i) {
     const Segment& seg = segments_[i];
     if (seg.state != SegmentState::kRunning) continue;
     const std::size_t expected = done_text_bytes_ > 0

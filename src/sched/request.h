@@ -43,8 +43,8 @@ class Request {
     std::size_t max_buffered_bytes = 256 << 10;  // unread audio before synthesis pauses
     bool cache = false;  // segments must be looked up in the cache before they run
     // A first guess of a segment's audio per byte of its text, until a segment of the request
-    // has finished and shown the real figure; 0 leaves look-ahead still running out of the
-    // bound (look-ahead then stops only at what has been produced).
+    // has finished and shown the real figure. 0: running look-ahead is not counted in the
+    // bound, only the audio it has produced so far.
     std::size_t bytes_per_text_byte = 0;
   };
 

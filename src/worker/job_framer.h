@@ -49,8 +49,7 @@ class JobFramer {
   // server's loop then wakes once for the end of a segment, not twice.
   template <class Out>
   bool finish(const std::string& tail, Out&& out) {
-    header_.swap(marks_);
-    marks_.clear();
+    start_write();
     if (!pending_.empty()) {
       encode_audio_header(job_id_, pending_.size(), header_);
       header_.append(pending_);  // one copy of at most a batch, for one write instead of two
@@ -75,11 +74,16 @@ class JobFramer {
   }
 
  private:
+  // The next write starts with the held marks (header_ takes them; marks_ starts empty).
+  void start_write() {
+    header_.swap(marks_);
+    marks_.clear();
+  }
+
   template <class Out>
   bool send_audio(const char* data, std::size_t n, Out& out) {
     // The held marks, then the Audio frame's header: one frame string, then the PCM.
-    header_.swap(marks_);
-    marks_.clear();
+    start_write();
     encode_audio_header(job_id_, n, header_);
     return out(header_, data, n);
   }

@@ -260,11 +260,7 @@ class MaxConnectionsTest(ServerTestCase):
     def test_past_the_cap_new_connections_get_503(self):
         held = []
         try:
-            for _ in range(3):
-                held.append(self._hold())
-            # Served only once nothing but the three held connections counts; this one's own
-            # slot is free again by the time its response has ended.
-            wait_for(lambda: self._refused() is None, 10, what="a 4th connection to be served")
+            self._hold_three(held)
             # A connection that never sends a request takes the last slot: accepted before the
             # next one (one accept loop, in the kernel's order), so that one is past the cap.
             idle = socket.create_connection((HOST, self.server.port), timeout=10)
@@ -291,15 +287,21 @@ class MaxConnectionsTest(ServerTestCase):
         # without the fix, on a 2-core machine).
         held = []
         try:
-            for _ in range(3):
-                held.append(self._hold())
-            wait_for(lambda: self._refused() is None, 10, what="a 4th connection to be served")
+            self._hold_three(held)
             for i in range(500):
                 refused = self._refused()
                 self.assertIsNone(refused, f"reconnection {i} refused")
         finally:
             for s in held:
                 s.close()
+
+    def _hold_three(self, held):
+        """Holds three served connections (appended to `held`), then waits until a 4th is served:
+        only once nothing but the three counts (the 4th's own slot is free again by the time
+        its response has ended)."""
+        for _ in range(3):
+            held.append(self._hold())
+        wait_for(lambda: self._refused() is None, 10, what="a 4th connection to be served")
 
     def _hold(self):
         """A keep-alive connection that has had a request served, so it surely counts. Refused
